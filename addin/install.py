@@ -25,6 +25,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from .errors import KpiError
+
 PROJECT_NAME = "KPIAddin"
 XLAM_NAME = f"{PROJECT_NAME}.xlam"
 CONF_NAME = f"{PROJECT_NAME}.conf"
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 
-class AddinInstallError(RuntimeError):
+class AddinInstallError(KpiError):
     """Raised with a Japanese message when the add-in cannot be (un)installed."""
 
 

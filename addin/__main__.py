@@ -1,0 +1,6 @@
+"""``python -m addin`` runs the ``kpi`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

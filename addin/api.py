@@ -1,0 +1,62 @@
+"""The library's file operations (what the CLI calls): validate, evaluate, recalc a workbook file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .book import safety
+from .book.files import FileBook, open_workbook, sheet_block
+from .config import resolve_scheme
+from .core import layout
+from .core.evaluate import Evaluation
+from .errors import WorkbookError
+from .ops import Loaded, load_and_evaluate, write_results
+
+
+def evaluate_file(path, scheme: str | None = None) -> Evaluation:
+    """Read-only: evaluate every KPI of the workbook file.  The file is never written."""
+    book = FileBook(path, data_only=True)
+    return load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, Path(path).parent)).evaluation
+
+
+validate_file = evaluate_file  # validation is the evaluation's findings; kept as a name the CLI reads well
+
+
+def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
+    """Validate, compute and write the computed columns, 【KPI達成状況】 and 検証結果 back into the file.
+
+    Refuses (UnsafeWorkbookError, nothing written) a workbook openpyxl cannot save without loss.  Saves
+    atomically with a backup beside the file, after checking that every cell the clerk owns reads back
+    unchanged from the new file.  Returns what was evaluated and the backup's path.
+    """
+    path = Path(path)
+    safety.check_safe(path)
+    book = FileBook(path)
+    before = _snapshot(book.wb)
+    loaded = load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, path.parent))
+    write_results(book, loaded)
+    owned_cols = set(loaded.geometry.get("columns", {}).get(c.key) for c in layout.COMPUTED_COLUMNS)
+    header_row = loaded.geometry.get("header_row")
+
+    def verify(tmp: Path):
+        after = _snapshot(open_workbook(tmp))
+        for sheet, block in before.items():
+            new = after.get(sheet)
+            if new is None:
+                raise WorkbookError(f"保存の確認で、シート「{sheet}」が見つかりません。書き込みを中止しました（元のファイルは変更していません）。")
+            for r, row in enumerate(block, start=1):
+                for c, v in enumerate(row, start=1):
+                    if sheet == layout.SHEET_KPI and (c in owned_cols or (r == header_row and v is None)):
+                        continue
+                    nv = new[r - 1][c - 1] if r - 1 < len(new) and c - 1 < len(new[r - 1]) else None
+                    if nv != v:
+                        raise WorkbookError(
+                            f"保存の確認で、シート「{sheet}」のセルの内容が変わることがわかったため、書き込みを中止しました"
+                            f"（行{r} 列{c}）。元のファイルは変更していません。")
+
+    backup = safety.atomic_save(book.wb, path, verify=verify)
+    return loaded, backup
+
+
+def _snapshot(wb) -> dict[str, list[list]]:
+    """Every value of every sheet the clerk owns (the tool's own sheets excluded)."""
+    return {ws.title: sheet_block(ws)[0] for ws in wb.worksheets if ws.title not in layout.OWNED_SHEETS}

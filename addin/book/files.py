@@ -1,0 +1,199 @@
+"""openpyxl adapter: read a KPI workbook file into core records, write the cells and sheets the tool owns.
+
+Reads each sheet once (one pass over its cells); writes only computed columns of KPI rows, the owned sheets
+(KPI達成状況, 検証結果) and the tool's own conditional-formatting highlights.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.cell_range import MultiCellRange
+
+from ..core import layout
+from ..core.render import STYLES, SheetPlan
+from ..errors import WorkbookError
+from . import styles as S
+
+HIGHLIGHT_MARK = 'ISTEXT("kpi-addin-check")'  # formula that identifies the tool's own highlight rules
+HIGHLIGHT = {"エラー": "F8CBAD", "警告": "FFE699"}
+
+
+def open_workbook(path, data_only: bool = False):
+    """Open an .xlsx for reading or updating; every failure becomes a WorkbookError in Japanese."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"ファイル「{path}」が見つかりません。パスを確認してください。")
+    if path.suffix.lower() in (".xls",):
+        raise WorkbookError(f"「{path.name}」は古い形式（.xls）です。Excelで「.xlsx」形式で保存し直してください。")
+    try:
+        return load_workbook(path, data_only=data_only, rich_text=False,
+                             keep_vba=path.suffix.lower() in (".xlsm", ".xltm"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
+        raise WorkbookError(f"「{path.name}」をExcelブック（.xlsx）として読み込めません（{type(e).__name__}）。"
+                            "ファイルが壊れていないか、パスワードで保護されていないか確認してください。") from e
+
+
+def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, int]]]:
+    """All values of a sheet from A1, in one pass; plus numeric cells shown as % and cells holding formulas."""
+    block: list[list] = []
+    percent: set[tuple[int, int]] = set()
+    formulas: set[tuple[int, int]] = set()
+    for r, row in enumerate(ws.iter_rows(min_row=1, min_col=1), start=1):
+        vals = []
+        for c, cell in enumerate(row, start=1):
+            v = cell.value
+            if cell.data_type == "f" or isinstance(v, str) and v.startswith("="):
+                formulas.add((r, c))
+            elif isinstance(v, (int, float)) and "%" in (cell.number_format or ""):
+                percent.add((r, c))
+            vals.append(v)
+        block.append(vals)
+    return block, percent, formulas
+
+
+def _resolve_formulas(path, sheet_name, block, formulas):
+    """Replace formulas in input cells by their cached results (the values Excel last computed)."""
+    if not formulas:
+        return block
+    wb = open_workbook(path, data_only=True)
+    ws = wb[sheet_name]
+    out = [list(r) for r in block]
+    for r, c in formulas:
+        v = ws.cell(r, c).value
+        out[r - 1][c - 1] = v if v is not None else _NoCachedValue(block[r - 1][c - 1])
+    return out
+
+
+class _NoCachedValue(str):
+    """A formula whose result was never saved: read as an Excel-error-like entry."""
+
+
+def set_highlights(ws, cells_by_severity: dict[str, list[str]]):
+    """Replace the tool's highlight rules (conditional formatting) by the current findings' cells.
+
+    Conditional formatting sits on top of the clerk's own formatting, so removing it restores the cell's look
+    exactly; the clerk's own rules are kept.
+    """
+    cf = ws.conditional_formatting
+    keep = [(rng, rules) for rng, rules in cf._cf_rules.items()
+            if not any(HIGHLIGHT_MARK in (r.formula or []) for r in rules)]
+    cf._cf_rules.clear()
+    for rng, rules in keep:
+        cf._cf_rules[rng] = rules
+    for sev, colour in HIGHLIGHT.items():
+        cells = cells_by_severity.get(sev) or []
+        if cells:
+            ref = " ".join(sorted(set(cells)))
+            cf.add(str(MultiCellRange(ref)), FormulaRule(
+                formula=[HIGHLIGHT_MARK], stopIfTrue=False,
+                fill=PatternFill("solid", start_color=colour, end_color=colour, bgColor=colour),
+                font=Font(color="9C0006" if sev == "エラー" else "7F6000")))
+
+
+def render_plan(wb, plan: SheetPlan, after: str | None = None):
+    """Replace (or create) the sheet ``plan.name`` with the plan, at the same position it had."""
+    index = None
+    if plan.name in wb.sheetnames:
+        index = wb.sheetnames.index(plan.name)
+        del wb[plan.name]
+    elif after and after in wb.sheetnames:
+        index = wb.sheetnames.index(after) + 1
+    ws = wb.create_sheet(plan.name, index)
+    for r, row in enumerate(plan.rows, start=1):
+        for c, v in enumerate(row, start=1):
+            if v is not None:
+                ws.cell(r, c, v)
+    width = max(plan.width, 1)
+    for name, r1, c1, r2, c2 in plan.styles:
+        st = STYLES[name]
+        for r in range(r1, r2 + 1):
+            for c in range(c1, min(c2, width) + 1):
+                cell = ws.cell(r, c)
+                _merge_style(cell, st)
+    for fmt, r1, c1, r2, c2 in plan.number_formats:
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                ws.cell(r, c).number_format = fmt
+    for colour, cells in plan.fills.items():
+        for r, c in cells:
+            ws.cell(r, c).fill = S.fill(colour)
+    for r1, c1, r2, c2 in plan.merges:
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    for c, w in plan.widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = w
+    for r, h in plan.heights.items():
+        ws.row_dimensions[r].height = h
+    for r, c, sheet, cell in plan.links:
+        ws.cell(r, c).hyperlink = f"#'{sheet}'!{cell}"
+    if plan.print_title_rows:
+        ws.print_title_rows = f"{plan.print_title_rows[0]}:{plan.print_title_rows[1]}"
+    if plan.freeze:
+        ws.freeze_panes = ws.cell(*plan.freeze)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if plan.landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "&P / &N"
+    ws.sheet_view.showGridLines = False
+    return ws
+
+
+def _merge_style(cell, st: dict):
+    """Layer a style on the cell (later styles in the plan refine earlier ones)."""
+    f = cell.font
+    cell.font = Font(name=S.FONT_NAME, size=st.get("size", f.sz or 10), bold=st.get("bold", f.b),
+                     color=st.get("color", f.color), italic=f.i)
+    if st.get("fill"):
+        cell.fill = S.fill(st["fill"])
+    if st.get("border", True):
+        cell.border = S.BORDER
+    al = cell.alignment
+    cell.alignment = Alignment(horizontal=st.get("align", al.horizontal), vertical="center",
+                               wrap_text=st.get("wrap", al.wrap_text))
+
+
+class FileBook:
+    """The ``Book`` interface over an openpyxl workbook loaded from a file."""
+
+    def __init__(self, path, data_only: bool = False):
+        self.path = Path(path)
+        self.wb = open_workbook(self.path, data_only=data_only)
+        self.data_only = data_only
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def read_block(self, sheet):
+        block, percent, formulas = sheet_block(self.wb[sheet])
+        if formulas and not self.data_only:
+            block = _resolve_formulas(self.path, sheet, block, formulas)
+        return block, percent
+
+    def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
+        ws = self.wb[sheet]
+        for c, text in headers.items():
+            h = ws.cell(header_row, c, text)
+            h.font = S.font(bold=True)
+            h.fill = S.fill("BFBFBF")
+        for c, values in columns.items():
+            for i, v in enumerate(values):
+                cell = ws.cell(first_row + i, c)
+                if cell.value != v:
+                    cell.value = v
+                if c in formats and cell.number_format != formats[c]:
+                    cell.number_format = formats[c]
+
+    def replace_sheet(self, plan, after=None):
+        render_plan(self.wb, plan, after)
+
+    def set_highlights(self, sheet, cells_by_severity):
+        set_highlights(self.wb[sheet], cells_by_severity)

@@ -1,0 +1,37 @@
+"""openpyxl styles for the sheets the tool writes.  Colours and style names come from core.render."""
+from __future__ import annotations
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+
+from ..core import render
+
+FONT_NAME = render.FONT_NAME  # a Japanese font present in Office and in LibreOffice (IPAex via fontconfig)
+
+thin = Side(style="thin", color="808080")
+BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+
+def fill(hex_colour: str) -> PatternFill:
+    return PatternFill("solid", start_color=hex_colour, end_color=hex_colour)
+
+
+def font(**kw) -> Font:
+    kw.setdefault("name", FONT_NAME)
+    kw.setdefault("size", 10)
+    return Font(**kw)
+
+
+LOCKED = Protection(locked=True)
+UNLOCKED = Protection(locked=False)
+
+
+def apply_style(cell, style: dict):
+    """Apply a core.render style dict (bold, size, fill, color, border, wrap, align, indent) to a cell."""
+    cell.font = font(bold=style.get("bold", False), size=style.get("size", 10), color=style.get("color"),
+                     italic=style.get("italic", False))
+    if style.get("fill"):
+        cell.fill = fill(style["fill"])
+    if style.get("border", True):
+        cell.border = BORDER
+    cell.alignment = Alignment(horizontal=style.get("align"), vertical="center",
+                               wrap_text=style.get("wrap", False), indent=style.get("indent", 0))

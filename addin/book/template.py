@@ -1,0 +1,228 @@
+"""The KPI workbook template clerks start from, and the sample workbooks built from real published data.
+
+Both are produced by this code; the committed files in workbooks/ equal what it produces (tests/test_template.py).
+Plain .xlsx: no macros inside (macro-bearing files are blocked on many municipal networks).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..core import layout
+from ..core.values import fiscal_year
+from . import styles as S
+
+FIXED_TIME = _dt.datetime(2024, 4, 1, 9, 0, 0)  # deterministic document properties
+TEMPLATE_ROWS = 300                              # rows prepared (unlocked, with dropdowns) in the template
+INPUT_FILL = "FFFFFF"
+COMPUTED_FILL = "E7E6E6"
+BAND_INPUT = "DDEBF7"
+BAND_COMPUTED = "BFBFBF"
+
+WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
+SAMPLE_SOURCE = WORKBOOKS / "samples" / "mine_r4_source.csv"
+
+
+def kpi_columns(actual_years) -> list[tuple[layout.Column, int | None]]:
+    """Input columns with one 実績値 column per fiscal year inserted after 基準年度, then computed columns."""
+    cols: list[tuple[layout.Column, int | None]] = []
+    for col in layout.INPUT_COLUMNS:
+        cols.append((col, None))
+        if col.key == "baseline_year":
+            for y in actual_years:
+                cols.append((layout.Column(f"actual_{y}", layout.actual_header(y), 10), y))
+    cols.extend((c, None) for c in layout.COMPUTED_COLUMNS)
+    return cols
+
+
+def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS) -> Workbook:
+    """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>)."""
+    start = fiscal_year(settings.get("plan_start")) or 2020
+    end = fiscal_year(settings.get("plan_end")) or start + 4
+    years = list(range(start, end + 1))
+    wb = Workbook()
+    wb.properties.creator = ""
+    wb.properties.lastModifiedBy = ""
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.title = settings.get("plan_name") or "KPI進捗管理"
+    _settings_sheet(wb.active, settings)
+    _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), kpi_columns(years), rows or [], data_rows, settings)
+    return wb
+
+
+def _settings_sheet(ws, settings: dict):
+    ws.title = layout.SHEET_SETTINGS
+    ws["A1"] = "設定"
+    ws["A1"].font = S.font(bold=True, size=14)
+    ws["A2"] = "この自治体の計画と評価のしかたを入力します。B列の白いセルに入力してください。"
+    ws["A2"].font = S.font(size=9)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 70
+    r = 4
+    for key, label, hint in layout.SETTINGS_KEYS:
+        ws.cell(r, 1, label).font = S.font(bold=True)
+        ws.cell(r, 1).fill = S.fill("D9E1F2")
+        ws.cell(r, 1).border = S.BORDER
+        v = settings.get(key)
+        c = ws.cell(r, 2, v if v not in (None, "") else None)
+        c.font = S.font()
+        c.border = S.BORDER
+        c.protection = S.UNLOCKED
+        ws.cell(r, 3, hint).font = S.font(size=9, color="595959")
+        r += 1
+    dv = DataValidation(type="list", formula1='"four-class,three-mark,letter"', allow_blank=True,
+                        showErrorMessage=False, promptTitle="評価方式",
+                        prompt="four-class / three-mark / letter、または独自方式のJSONファイル名")
+    dv.add(f"B{4 + [k for k, *_ in layout.SETTINGS_KEYS].index('scheme')}")
+    ws.add_data_validation(dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.sheet_view.showGridLines = False
+
+
+def _kpi_sheet(ws, columns, rows, data_rows, settings):
+    hr, first = layout.HEADER_ROW, layout.FIRST_DATA_ROW
+    last = first + max(data_rows, len(rows)) - 1
+    title = "KPI一覧" + (f"（{settings.get('plan_name')}）" if settings.get("plan_name") else "")
+    ws["A1"] = title
+    ws["A1"].font = S.font(bold=True, size=14)
+    ws["A2"] = ("白い列に入力し、リボン「KPI管理」の［再計算］を押します。灰色の列（進捗率～検証）は自動で書き込まれるため"
+                "編集できません。列の並べ替えや追加をしても、見出しの名前で列を見分けます。")
+    ws["A2"].font = S.font(size=9)
+    n_input = sum(1 for c, _ in columns if not c.computed)
+    ws.cell(3, 1, "入力").font = S.font(bold=True)
+    ws.cell(3, n_input + 1, "自動計算（再計算で上書き）").font = S.font(bold=True)
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=n_input)
+    ws.merge_cells(start_row=3, start_column=n_input + 1, end_row=3, end_column=len(columns))
+    for c in range(1, len(columns) + 1):
+        ws.cell(3, c).fill = S.fill(BAND_INPUT if c <= n_input else BAND_COMPUTED)
+        ws.cell(3, c).alignment = Alignment(horizontal="center")
+    for ci, (col, year) in enumerate(columns, start=1):
+        h = ws.cell(hr, ci, col.header)
+        h.font = S.font(bold=True)
+        h.fill = S.fill("BFBFBF" if col.computed else "D9E1F2")
+        h.border = S.BORDER
+        h.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        letter = h.column_letter
+        ws.column_dimensions[letter].width = col.width
+        for r in range(first, last + 1):
+            cell = ws.cell(r, ci)
+            cell.border = S.BORDER
+            cell.font = S.font()
+            if col.computed:
+                cell.fill = S.fill(COMPUTED_FILL)
+                cell.protection = S.LOCKED
+            else:
+                cell.protection = S.UNLOCKED
+            if col.key in ("name", "goal_name", "policy_name", "measure_name", "notes"):
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if col.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle=col.header,
+                                error=f"{col.header}は「{'・'.join(col.choices)}」から選んでください。",
+                                promptTitle=col.header, prompt=col.help, showInputMessage=bool(col.help))
+            dv.add(f"{letter}{first}:{letter}{last}")
+            ws.add_data_validation(dv)
+        elif col.help and not col.computed:
+            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True, showErrorMessage=False,
+                                promptTitle=col.header, prompt=col.help, showInputMessage=True)
+            dv.add(f"{letter}{first}:{letter}{last}")
+            ws.add_data_validation(dv)
+    keys = [(col.key, year) for col, year in columns]
+    for i, row in enumerate(rows):
+        r = first + i
+        for ci, (key, year) in enumerate(keys, start=1):
+            v = row.get(key)
+            if v in (None, ""):
+                continue
+            cell = ws.cell(r, ci, v)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                cell.number_format = "#,##0.0" if isinstance(v, float) else "#,##0"
+    ws.freeze_panes = ws.cell(first, 1 + [k for k, _ in keys].index("name") + 1)
+    ws.auto_filter.ref = f"A{hr}:{ws.cell(hr, len(columns)).column_letter}{last}"
+    ws.row_dimensions[hr].height = 30
+    ws.protection.sheet = True
+    for opt in ("formatCells", "formatColumns", "formatRows", "insertRows", "deleteRows", "sort", "autoFilter",
+                "insertHyperlinks"):
+        setattr(ws.protection, opt, False)   # False = allowed
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{hr}:{hr}"
+
+
+def _typed(v: str):
+    """A CSV cell as a clerk would have typed it: numbers as numbers, everything else as text."""
+    if v is None or v == "":
+        return None
+    t = v.replace(",", "")
+    try:
+        return int(t) if t.lstrip("-").isdigit() else float(t) if t.replace(".", "", 1).lstrip("-").isdigit() else v
+    except ValueError:
+        return v
+
+
+MINE_SETTINGS = {
+    "municipality": "美祢市",
+    "plan_name": "第2期美祢市まち・ひと・しごと創生総合戦略",
+    "plan_start": "R2",
+    "plan_end": "R6",
+    "evaluation_year": "R4",
+    "baseline_label": "策定時",
+    "scheme": "four-class",
+    "pace_thresholds": "100,80",
+}
+TEMPLATE_SETTINGS = {"plan_start": "R7", "plan_end": "R11", "scheme": "four-class", "baseline_label": "基準値",
+                     "pace_thresholds": "100,80"}
+
+
+def build_template() -> Workbook:
+    return build_workbook(TEMPLATE_SETTINGS)
+
+
+def build_mine_sample(source: Path = SAMPLE_SOURCE) -> Workbook:
+    """美祢市 R4 evaluation: the 78 KPIs of the 2024 evaluation report, values as printed."""
+    with open(source, encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    rows = []
+    for rec in records:
+        row = {k: _typed(v) for k, v in rec.items() if k not in ("actual_R4", "report_progress")}
+        for k in ("kpi_id", "goal_code", "policy_code", "measure_code", "baseline_year", "target_year"):
+            row[k] = rec[k] or None  # codes stay text
+        row[f"actual_{fiscal_year('R4')}"] = _typed(rec["actual_R4"])
+        row["published_progress"] = rec["published_progress"] or None
+        row["aggregation"] = "最新年度"
+        row["kind"] = "数値"
+        rows.append(row)
+    return build_workbook(MINE_SETTINGS, rows, data_rows=len(rows) + 20)
+
+
+TARGETS = {
+    "template": (lambda: build_template(), WORKBOOKS / "kpi_template.xlsx"),
+    "mine_r4": (lambda: build_mine_sample(), WORKBOOKS / "samples" / "mine_r4.xlsx"),
+}
+
+
+def write_all(out_dir: Path | None = None) -> list[Path]:
+    """(Re)generate the committed workbooks."""
+    written = []
+    for name, (make, path) in TARGETS.items():
+        target = path if out_dir is None else Path(out_dir) / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        make().save(target)
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":  # python -m addin.book.template
+    for p in write_all():
+        print(p)

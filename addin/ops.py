@@ -1,0 +1,130 @@
+"""The operations behind the buttons and the commands, written once against a small adapter interface.
+
+Both adapters implement ``Book``: ``addin.book.files.FileBook`` (openpyxl, the command line and tests) and
+``addin.live.LiveBook`` (xlwings, the ribbon in Excel).  Each table is read with one call and each output
+block written with one call, so the cost does not grow with the number of per-cell operations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .core import layout
+from .core.evaluate import Evaluation, evaluate
+from .core.findings import ERROR, WARNING, Finding
+from .core.render import SheetPlan, findings_plan, summary_plan
+from .core.scheme import Scheme
+from .core.table import read_kpis, read_settings
+
+
+class Book(Protocol):
+    """What the operations need from a workbook, whichever library holds it."""
+
+    def sheet_names(self) -> list[str]: ...
+
+    def read_block(self, sheet: str) -> tuple[list[list], set[tuple[int, int]]]:
+        """All values of the sheet from A1 (one call), and the (row, col) of numeric cells shown as %."""
+
+    def write_columns(self, sheet: str, first_row: int, columns: dict[int, list], headers: dict[int, str],
+                      header_row: int, formats: dict[int, str]) -> None:
+        """Write whole columns of values starting at ``first_row`` (one call per column), with a number
+        format per column where given, and header texts for columns that had none."""
+
+    def replace_sheet(self, plan: SheetPlan, after: str | None = None) -> None: ...
+
+    def set_highlights(self, sheet: str, cells_by_severity: dict[str, list[str]]) -> None: ...
+
+
+@dataclass
+class Loaded:
+    evaluation: Evaluation
+    geometry: dict
+    last_row: int
+
+
+def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=None) -> Loaded:
+    """Read settings and KPI sheets (one block each), evaluate every KPI."""
+    names = book.sheet_names()
+    findings: list[Finding] = []
+    if layout.SHEET_SETTINGS in names:
+        block, _ = book.read_block(layout.SHEET_SETTINGS)
+        settings, f = read_settings(block)
+        findings.extend(f)
+    else:
+        from .core.model import Settings
+        settings = Settings()
+        findings.append(Finding("missing_sheet", layout.SHEET_SETTINGS, params={"sheet": layout.SHEET_SETTINGS}))
+    kpi_sheet = layout.SHEET_KPI if layout.SHEET_KPI in names else None
+    if kpi_sheet is None:
+        findings.append(Finding("missing_sheet", layout.SHEET_KPI, params={"sheet": layout.SHEET_KPI}))
+        kpis, geometry, last_row = [], {}, 0
+    else:
+        block, percent = book.read_block(kpi_sheet)
+        kpis, f, geometry = read_kpis(block, kpi_sheet, percent)
+        findings.extend(f)
+        last_row = len(block)
+    if scheme is None and resolve_scheme is not None:
+        scheme = resolve_scheme(settings)
+    ev = evaluate(kpis, settings, scheme, findings)
+    return Loaded(ev, geometry, last_row)
+
+
+def computed_cells(ev: Evaluation) -> dict[int, dict[str, object]]:
+    """Sheet row → values of the computed columns (進捗率, 評価, 算定メモ, 検証)."""
+    out = {}
+    for r in ev.results:
+        check = _check_text(r.findings)
+        status = r.status + ("（手入力）" if r.override else "")
+        out[r.kpi.row] = {"progress": r.progress, "status": status or None, "reason": r.reason or None,
+                          "check": check or None}
+    # findings on rows that are not KPIs (e.g. a row without a name)
+    for f in ev.findings:
+        if f.sheet == layout.SHEET_KPI and f.row and f.row not in out:
+            out[f.row] = {"check": _check_text([f])}
+    return out
+
+
+def _check_text(findings) -> str:
+    parts = []
+    for sev in (ERROR, WARNING):
+        n = [f for f in findings if f.severity == sev]
+        if n:
+            parts.append(f"{sev}{len(n)}: " + "、".join(sorted({f.cell for f in n if f.cell})))
+    return " / ".join(parts)
+
+
+def highlight_cells(ev: Evaluation) -> dict[str, list[str]]:
+    """Cells to highlight on the KPI sheet, by severity (errors and warnings only)."""
+    out: dict[str, list[str]] = {ERROR: [], WARNING: []}
+    for f in ev.findings:
+        if f.sheet == layout.SHEET_KPI and f.cell and f.severity in out:
+            out[f.severity].append(f.cell)
+    # a cell with an error is shown as an error only
+    out[WARNING] = [c for c in out[WARNING] if c not in set(out[ERROR])]
+    return out
+
+
+def write_results(book: Book, loaded: Loaded) -> None:
+    """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights."""
+    ev, g = loaded.evaluation, loaded.geometry
+    names = book.sheet_names()
+    if g and layout.SHEET_KPI in names:
+        values = computed_cells(ev)
+        cols = dict(g["columns"])
+        headers = {}
+        next_col = max(list(cols.values()) + [0]) + 1
+        for col in layout.COMPUTED_COLUMNS:
+            if col.key not in cols:
+                cols[col.key] = next_col
+                headers[next_col] = col.header
+                next_col += 1
+        first = g["header_row"] + 1
+        last = max([loaded.last_row] + list(values)) if values else loaded.last_row
+        columns = {cols[col.key]: [values.get(r, {}).get(col.key) for r in range(first, last + 1)]
+                   for col in layout.COMPUTED_COLUMNS}
+        book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"],
+                           {cols["progress"]: "0.0%"})
+        book.set_highlights(layout.SHEET_KPI, highlight_cells(ev))
+    book.replace_sheet(summary_plan(ev), after=layout.SHEET_KPI)
+    book.replace_sheet(findings_plan(ev.findings), after=layout.SHEET_SUMMARY)
+
