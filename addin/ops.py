@@ -32,7 +32,8 @@ class Book(Protocol):
 
     def replace_sheet(self, plan: SheetPlan, after: str | None = None) -> None: ...
 
-    def set_highlights(self, sheet: str, cells_by_severity: dict[str, list[str]]) -> None: ...
+    def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
+        """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
 
 
 @dataclass
@@ -73,35 +74,53 @@ def computed_cells(ev: Evaluation) -> dict[int, dict[str, object]]:
     """Sheet row → values of the computed columns (進捗率, 評価, 算定メモ, 検証)."""
     out = {}
     for r in ev.results:
-        check = _check_text(r.findings)
         status = r.status + ("（手入力）" if r.override else "")
         out[r.kpi.row] = {"progress": r.progress, "status": status or None, "reason": r.reason or None,
-                          "check": check or None}
+                          "check": check_text(r.findings) or None}
     # findings on rows that are not KPIs (e.g. a row without a name)
     for f in ev.findings:
         if f.sheet == layout.SHEET_KPI and f.row and f.row not in out:
-            out[f.row] = {"check": _check_text([f])}
+            out[f.row] = {"check": check_text([f])}
     return out
 
 
-def _check_text(findings) -> str:
+def check_text(findings) -> str:
+    """The 検証 column: the cells with errors and warnings, e.g. ``エラー: N12 P12 ／ 警告: Q64``.
+
+    The highlight rules read this text, so the tool highlights exactly the cells listed here.
+    """
     parts = []
     for sev in (ERROR, WARNING):
-        n = [f for f in findings if f.severity == sev]
-        if n:
-            parts.append(f"{sev}{len(n)}: " + "、".join(sorted({f.cell for f in n if f.cell})))
-    return " / ".join(parts)
+        cells = sorted({f.cell for f in findings if f.severity == sev and f.cell},
+                       key=lambda a: (len(a), a))
+        if cells:
+            parts.append(f"{sev}: " + " ".join(cells))
+    return " ／ ".join(parts)
 
 
-def highlight_cells(ev: Evaluation) -> dict[str, list[str]]:
-    """Cells to highlight on the KPI sheet, by severity (errors and warnings only)."""
-    out: dict[str, list[str]] = {ERROR: [], WARNING: []}
-    for f in ev.findings:
-        if f.sheet == layout.SHEET_KPI and f.cell and f.severity in out:
-            out[f.severity].append(f.cell)
-    # a cell with an error is shown as an error only
-    out[WARNING] = [c for c in out[WARNING] if c not in set(out[ERROR])]
-    return out
+HIGHLIGHT_COLOURS = {ERROR: ("F8CBAD", "9C0006"), WARNING: ("FFE699", "7F6000")}
+
+
+def highlight_rules(geometry: dict, last_row: int) -> list[tuple[str, str, str]]:
+    """Conditional-formatting rules (severity, range, formula) that highlight each cell listed in its row's
+    検証 cell.  The same two rules serve any number of KPIs: Excel evaluates them, so fixing an entry and
+    recalculating removes its highlight, and the clerk's own cell formatting is never touched.
+    """
+    from .core.model import a1, col_letter
+    cols = geometry["columns"]
+    first = geometry["header_row"] + 1
+    check = col_letter(cols["check"])
+    last_col = max(c for k, c in cols.items() if k != "check" and not layout.is_computed(k))
+    last_col = max([last_col] + list(geometry.get("actual_columns", {}).values()))
+    rng = f"A{first}:{a1(max(last_row, first), last_col)}"
+    me = 'ADDRESS(ROW(),COLUMN(),4)'
+    text = f"${check}{first}"
+    error_part = f'LEFT({text},IFERROR(FIND("／",{text}),LEN({text})+1)-1)'
+    warn_part = f'IFERROR(MID({text},FIND("{WARNING}",{text}),LEN({text})),"")'
+    return [
+        (ERROR, rng, f'AND(LEFT({text},3)="{ERROR}",ISNUMBER(SEARCH(" "&{me}&" "," "&{error_part}&" ")))'),
+        (WARNING, rng, f'ISNUMBER(SEARCH(" "&{me}&" "," "&{warn_part}&" "))'),
+    ]
 
 
 def write_results(book: Book, loaded: Loaded) -> None:
@@ -124,7 +143,8 @@ def write_results(book: Book, loaded: Loaded) -> None:
                    for col in layout.COMPUTED_COLUMNS}
         book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"],
                            {cols["progress"]: "0.0%"})
-        book.set_highlights(layout.SHEET_KPI, highlight_cells(ev))
+        geometry = dict(g, columns=cols)
+        book.set_highlights(layout.SHEET_KPI, highlight_rules(geometry, last))
     book.replace_sheet(summary_plan(ev), after=layout.SHEET_KPI)
     book.replace_sheet(findings_plan(ev.findings), after=layout.SHEET_SUMMARY)
 

@@ -12,15 +12,14 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.cell_range import MultiCellRange
 
 from ..core import layout
 from ..core.render import STYLES, SheetPlan
 from ..errors import WorkbookError
+from ..ops import HIGHLIGHT_COLOURS
 from . import styles as S
 
 HIGHLIGHT_MARK = 'ISTEXT("kpi-addin-check")'  # formula that identifies the tool's own highlight rules
-HIGHLIGHT = {"エラー": "F8CBAD", "警告": "FFE699"}
 
 
 def open_workbook(path, data_only: bool = False):
@@ -73,26 +72,25 @@ class _NoCachedValue(str):
     """A formula whose result was never saved: read as an Excel-error-like entry."""
 
 
-def set_highlights(ws, cells_by_severity: dict[str, list[str]]):
-    """Replace the tool's highlight rules (conditional formatting) by the current findings' cells.
+def set_highlights(ws, rules):
+    """Replace the tool's highlight rules (conditional formatting) by ``rules``; the clerk's rules are kept.
 
-    Conditional formatting sits on top of the clerk's own formatting, so removing it restores the cell's look
-    exactly; the clerk's own rules are kept.
+    Conditional formatting sits on top of the clerk's own formatting, so the cell's look is never changed.
     """
     cf = ws.conditional_formatting
-    keep = [(rng, rules) for rng, rules in cf._cf_rules.items()
-            if not any(HIGHLIGHT_MARK in (r.formula or []) for r in rules)]
+    keep = [(rng, rs) for rng, rs in cf._cf_rules.items() if not any(_is_ours(r) for r in rs)]
     cf._cf_rules.clear()
-    for rng, rules in keep:
-        cf._cf_rules[rng] = rules
-    for sev, colour in HIGHLIGHT.items():
-        cells = cells_by_severity.get(sev) or []
-        if cells:
-            ref = " ".join(sorted(set(cells)))
-            cf.add(str(MultiCellRange(ref)), FormulaRule(
-                formula=[HIGHLIGHT_MARK], stopIfTrue=False,
-                fill=PatternFill("solid", start_color=colour, end_color=colour, bgColor=colour),
-                font=Font(color="9C0006" if sev == "エラー" else "7F6000")))
+    for rng, rs in keep:
+        cf._cf_rules[rng] = rs
+    for severity, sqref, formula in rules:
+        bg, fg = HIGHLIGHT_COLOURS[severity]
+        cf.add(sqref, FormulaRule(formula=[f"AND({HIGHLIGHT_MARK},{formula})"], stopIfTrue=severity == "エラー",
+                                  fill=PatternFill("solid", start_color=bg, end_color=bg, bgColor=bg),
+                                  font=Font(color=fg)))
+
+
+def _is_ours(rule) -> bool:
+    return any(HIGHLIGHT_MARK in (f or "") for f in (rule.formula or []))
 
 
 def render_plan(wb, plan: SheetPlan, after: str | None = None):

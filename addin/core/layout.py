@@ -76,6 +76,10 @@ COMPUTED_COLUMNS: tuple[Column, ...] = (
     Column("check", "検証", 14, computed=True),
 )
 
+def is_computed(key: str) -> bool:
+    return any(c.key == key for c in COMPUTED_COLUMNS)
+
+
 ACTUAL_HEADER = "実績値"
 _ACTUAL_RE = re.compile(r"^(?:実績値?|実績)\s*[\(（]?\s*(?P<y>.+?)\s*[\)）]?\s*(?:実績値?)?$|^(?P<y2>.+?)\s*実績値?$")
 
