@@ -64,6 +64,15 @@ def cmd_recalc(args) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from .export import export_all
+    paths = export_all(args.file, args.out, args.format, scheme=args.scheme)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    print(f"公表用の資料を「{args.out}」に{len(paths)}件作成しました。")
+    return EXIT_OK
+
+
 def cmd_template(args) -> int:
     from .book.template import build_template
     out = Path(args.out)
@@ -85,6 +94,7 @@ COMMANDS = {
     "validate": (cmd_validate, "入力を検証し、問題のあるセルを一覧にします（ファイルは変更しません）。"),
     "evaluate": (cmd_evaluate, "進捗率・評価・集計を計算して表示します（ファイルは変更しません）。"),
     "recalc": (cmd_recalc, "検証・計算し、計算列と「KPI達成状況」「検証結果」シートをブックに書き込みます（バックアップを作成）。"),
+    "export": (cmd_export, "公表用のKPI達成状況（Excel・PDF・HTML・CSV）を新しいファイルとして作成します（元のブックは変更しません）。"),
     "template": (cmd_template, "空のKPI管理テンプレート（.xlsx）を作成します。"),
     "install-addin": (cmd_install_addin, "Excelアドイン（KPIAddin.xlam）と設定ファイルをこのユーザーにインストールします（Windows）。"),
 }
@@ -103,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--json", action="store_true", help="結果をJSONで出力")
         if name == "recalc":
             sp.add_argument("-v", "--verbose", action="store_true", help="すべての指摘を表示")
+        if name == "export":
+            sp.add_argument("file", help="KPI管理ブック（.xlsx）")
+            sp.add_argument("--out", required=True, help="出力先のフォルダー")
+            sp.add_argument("--format", help="出力形式をカンマ区切りで（既定: xlsx,pdf,html,csv）")
+            sp.add_argument("--scheme", help="評価方式（four-class / three-mark / letter / JSONファイル）。設定シートより優先")
         if name == "template":
             sp.add_argument("out", help="作成するファイル名（.xlsx）")
             sp.add_argument("--force", action="store_true", help="既存のファイルを上書き")

@@ -1,0 +1,74 @@
+"""PDF: the public workbook printed by LibreOffice (headless), with its page setup (A4, fit to width, header
+rows repeated, page numbers in the footer).  Japanese fonts are embedded by LibreOffice.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..core.evaluate import Evaluation
+from ..errors import KpiError, MissingDependencyError
+from .xlsx import export_xlsx
+
+INSTALL_HINT = ("apt-get install libreoffice-calc fonts-ipaexfont"
+                "（Windows・Macでは https://ja.libreoffice.org/ からLibreOfficeをインストール）")
+TIMEOUT = 180
+
+_CANDIDATES = (
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+)
+
+
+def find_soffice() -> str | None:
+    """The LibreOffice program: $KPI_SOFFICE, then soffice/libreoffice on PATH, then the usual install places."""
+    env = os.environ.get("KPI_SOFFICE")
+    if env and Path(env).exists():
+        return env
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return next((c for c in _CANDIDATES if Path(c).exists()), None)
+
+
+def check() -> None:
+    if not find_soffice():
+        raise MissingDependencyError("PDFの作成に必要なLibreOffice（soffice）", INSTALL_HINT)
+
+
+def xlsx_to_pdf(xlsx: Path, out_dir: Path) -> Path:
+    """Convert with a private LibreOffice profile, so parallel runs and an open LibreOffice never clash."""
+    soffice = find_soffice()
+    if not soffice:
+        check()
+    with tempfile.TemporaryDirectory(prefix="kpi-soffice-") as profile:
+        cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", str(out_dir), str(xlsx)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            raise KpiError(f"LibreOfficeによるPDF変換が{TIMEOUT}秒以内に終わりませんでした。"
+                           "LibreOfficeを閉じてから、もう一度実行してください。") from e
+        except OSError as e:
+            raise MissingDependencyError("PDFの作成に必要なLibreOffice（soffice）", INSTALL_HINT) from e
+    pdf = out_dir / (xlsx.stem + ".pdf")
+    if proc.returncode != 0 or not pdf.exists():
+        detail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or [""]
+        raise KpiError(f"LibreOfficeでPDFに変換できませんでした（終了コード {proc.returncode}）。{detail[0]}")
+    return pdf
+
+
+def export_pdf(ev: Evaluation, path: Path) -> Path:
+    check()
+    with tempfile.TemporaryDirectory(prefix="kpi-export-") as tmp:
+        tmp = Path(tmp)
+        xlsx = export_xlsx(ev, tmp / (path.stem + ".xlsx"))
+        pdf = xlsx_to_pdf(xlsx, tmp)
+        shutil.move(str(pdf), str(path))
+    return path

@@ -1,0 +1,176 @@
+"""The public view of an Evaluation: the only data the public exports read.
+
+Every exporter (xlsx, pdf, html, csv) takes its figures from ``public_report(ev)``, which copies the
+approved values out of the Evaluation: codes, KPI name and unit, baseline / actual / target with their years,
+progress, status.  Internal fields (担当課, 備考, 算定メモ, validation findings, the raw cells) are never copied,
+so no exporter can leak them by accident.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..core import values as V
+from ..core.evaluate import Evaluation, Result, round_half_up
+from ..core.render import decimals_of, display_value, kpi_label, progress_display
+
+FORMULA_TEXT = {"ratio": "比率 (b)/(c)", "difference": "差分 (b-a)/(c-a)"}
+DIFFERENCE_NOTE = "※印の進捗率は、(b-a)/(c-a)により算出"
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    goal_code: str
+    goal_name: str
+    policy_code: str
+    measure_code: str
+    kpi_id: str
+    name: str                 # as entered
+    label: str                # as printed (※ for difference-formula KPIs)
+    unit: str
+    baseline: float | None
+    baseline_year: int | None
+    actual: float | None
+    actual_year: int | None
+    target: float | None
+    target_year: int | None
+    cells: tuple[str, str, str]   # a, b, c as printed ("279,072", "11 (R1)", "－")
+    progress: float | None        # exact fraction
+    progress_percent: float | None   # one decimal, rounded half up (70.7)
+    progress_text: str            # "70.7%" or "－"
+    status: str                   # the scheme's label ("" when none)
+    override: bool                # the status was set by hand
+    formula: str                  # ratio / difference
+
+    @property
+    def status_text(self) -> str:
+        """The status as printed: "－" when none, "（手入力）" after a status set by hand."""
+        return (self.status or "－") + ("（手入力）" if self.override else "")
+
+
+@dataclass
+class PublicReport:
+    municipality: str
+    plan_name: str
+    evaluation_year: int | None
+    scheme_title: str
+    classes: list[str]
+    colors: dict[str, str]
+    descriptions: dict[str, str]
+    goals: list[tuple[str, str]]
+    tallies: dict[str, dict[str, int]]
+    headers: list[str]            # the KPI list's column headers, as printed
+    rows: list[PublicRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def year_label(self) -> str:
+        y = self.evaluation_year
+        return f"{V.era_label(y)}（{y}年度）" if y else ""
+
+    @property
+    def title(self) -> str:
+        parts = [self.municipality, self.plan_name, "KPI達成状況"]
+        if self.evaluation_year:
+            parts.append(f"{V.era_label(self.evaluation_year)}年度")
+        return "　".join(p for p in parts if p)
+
+    @property
+    def subtitle(self) -> str:
+        return "　".join(x for x in (self.municipality, self.plan_name,
+                                     f"評価年度 {self.year_label}" if self.year_label else "",
+                                     f"評価方式: {self.scheme_title}") if x)
+
+    def goal_label(self, code: str) -> str:
+        name = dict(self.goals).get(code, "")
+        return f"{code} {name}".strip()
+
+    def count_text(self, code: str, sep: str = "、") -> str:
+        t = self.tallies.get(code, {})
+        return sep.join(f"{c} {t.get(c, 0)}件" for c in self.classes)
+
+
+def _common_year(years) -> int | None:
+    ys = [y for y in years if y]
+    return max(set(ys), key=ys.count) if ys else None
+
+
+def _num(x):
+    return None if x is None else (int(x) if float(x).is_integer() else x)
+
+
+def public_report(ev: Evaluation) -> PublicReport:
+    """Copy the approved values out of the Evaluation (the same figures as 【KPI達成状況】)."""
+    s = ev.settings
+    by = _common_year(r.baseline_year for r in ev.results)
+    ey = s.evaluation_year
+    ty = _common_year(r.kpi.target_year for r in ev.results) or s.plan_end
+    base = s.baseline_label or "策定時"
+    headers = ["KPI名", "単位", f"{base} ({V.era_label(by)})(a)", f"実績値 ({V.era_label(ey)})(b)",
+               f"目標 ({V.era_label(ty)})(c)", "進捗率 (b)/(c)", "評価"]
+    descriptions = {c.get("label"): c.get("description", "") for c in ev.scheme.data.get("classes", [])}
+    rep = PublicReport(s.municipality or "", s.plan_name or "", ey, ev.scheme.title, list(ev.scheme.classes),
+                       dict(ev.scheme.colors), descriptions, list(ev.goals),
+                       {k: dict(v) for k, v in ev.tallies.items()}, headers)
+    has_diff = has_override = False
+    for r in ev.results:
+        rep.rows.append(_row(r, by, ey, ty))
+        has_diff |= r.kpi.formula == "difference"
+        has_override |= bool(r.override)
+    if has_diff:
+        rep.notes.append("備考　目標指標の" + DIFFERENCE_NOTE)
+    rep.notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの。")
+    rep.notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
+    if has_override:
+        rep.notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
+    return rep
+
+
+def _row(r: Result, by, ey, ty) -> PublicRow:
+    k = r.kpi
+    a = display_value(r.baseline, k.baseline, r.baseline_year, by)
+    if r.baseline is None and k.cumulative and k.formula == "difference":
+        a = display_value(None, k.baseline, None, by)
+    b = display_value(r.actual, r.actual_entry, r.actual_year, ey)
+    c = display_value(r.target, k.target, r.target_year, ty)
+    dec = max(decimals_of(x) for x in (r.baseline, r.actual, r.target))
+    return PublicRow(
+        goal_code=k.goal_code or "", goal_name=k.goal_name or "", policy_code=k.policy_code or "",
+        measure_code=k.measure_code or "", kpi_id=k.kpi_id or "", name=k.name or "", label=kpi_label(r),
+        unit=k.unit or "",
+        baseline=_num(r.baseline), baseline_year=r.baseline_year, actual=_num(r.actual), actual_year=r.actual_year,
+        target=_num(r.target), target_year=r.target_year,
+        cells=tuple(_cell_text(v, dec) for v in (a, b, c)),
+        progress=r.progress,
+        progress_percent=None if r.progress is None else round_half_up(r.progress * 100, 1),
+        progress_text=progress_display(r.progress),
+        status=r.status or "", override=bool(r.override),
+        formula=k.formula or "ratio")
+
+
+def _cell_text(v, dec: int) -> str:
+    """A value as the printed summary shows it (the number format #,##0.0 of the sheet)."""
+    if isinstance(v, (int, float)):
+        return f"{v:,.{dec}f}"
+    return str(v)
+
+
+# --- safety helpers shared by the exporters
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(text: str, fallback: str = "Sheet") -> str:
+    """A valid Excel sheet title: no []:*?/\\, no leading/trailing apostrophe, at most 31 characters."""
+    t = _SHEET_BAD.sub("_", str(text or "")).strip().strip("'")
+    return t[:31] or fallback
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def inert(value):
+    """A text cell that a spreadsheet program cannot run: prefix ' when it begins with = + - @ TAB CR LF."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value

@@ -1,0 +1,151 @@
+"""The public workbook: built new from the Evaluation (never a copy of the internal workbook).
+
+Sheet 1 【KPI達成状況】 is the same plan the tool writes into the internal workbook (core.render.summary_plan,
+rendered by book.files.render_plan), values only; sheet 2 グラフ holds the tally per goal and a stacked bar
+chart of it.  Document properties: title and subject (the municipality) only.
+"""
+from __future__ import annotations
+
+import colorsys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.utils import get_column_letter
+
+from ..book.files import render_plan
+from ..core.evaluate import Evaluation
+from ..core.render import SheetPlan, row_height, summary_plan
+from .public import PublicReport, public_report, sheet_title
+
+NAME_WIDTH = 50            # most KPI names on one line; longer ones wrap (row heights set)
+CHART_SHEET = "グラフ"
+INTERNAL_NOTE = "（算定メモは「KPI」シートを参照）"
+
+
+def chart_color(hex_colour: str) -> str:
+    """A darker shade of a status colour (the sheet fills are pale) so bars contrast with white (≥ 3:1)."""
+    try:
+        r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    except (ValueError, TypeError):
+        return "595959"
+    h, l, s = colorsys.rgb_to_hls(r, g, b)
+    r, g, b = colorsys.hls_to_rgb(h, 0.38 if s > 0.05 else 0.40, min(1.0, s * 1.4) if s > 0.05 else 0.0)
+    return "".join(f"{round(x * 255):02X}" for x in (r, g, b))
+
+
+def public_plan(ev: Evaluation) -> SheetPlan:
+    """The summary plan, adjusted for the public: no reference to internal sheets, names on one line."""
+    plan = summary_plan(ev)
+    plan.name = sheet_title(plan.name, "KPI達成状況")
+    plan.rows = [[v.replace(INTERNAL_NOTE, "") if isinstance(v, str) else v for v in row] for row in plan.rows]
+    plan.widths.update({1: NAME_WIDTH, 3: 11.5, 4: 11.5, 5: 11.5, 6: 9, 7: 9})
+    plan.heights = {}
+    header_row = plan.print_title_rows[0] if plan.print_title_rows else 0
+    if header_row:
+        plan.heights[header_row] = 28     # the headers wrap to two lines in the narrower columns
+    for r, row in enumerate(plan.rows, start=1):
+        if not (len(row) > 1 and isinstance(row[0], str) and row[1] is not None):
+            continue          # titles, notes, goal headings (merged across the width)
+        if r < header_row:    # the tally: long goal names wrap instead of being cut by the counts
+            plan.styles.append(("text", r, 1, r, 1))
+        h = row_height(row[0], NAME_WIDTH)
+        if h and r != header_row:
+            plan.heights[r] = h
+    return plan
+
+
+def build_workbook(ev: Evaluation, report: PublicReport | None = None) -> Workbook:
+    rep = report or public_report(ev)
+    wb = Workbook()
+    default = wb.active
+    render_plan(wb, public_plan(ev))
+    wb.remove(default)
+    _chart_sheet(wb, rep)
+    wb.active = 0
+    # document properties: a fresh set holding the title and the municipality only (openpyxl's default
+    # creator "openpyxl" is dropped; no lastModifiedBy, no company, no custom properties)
+    wb.properties = DocumentProperties(creator=None, title=rep.title, subject=rep.municipality or None)
+    wb.properties.lastModifiedBy = None
+    return wb
+
+
+def _chart_sheet(wb, rep: PublicReport):
+    from ..book import styles as S
+    ws = wb.create_sheet(sheet_title(CHART_SHEET))
+    classes = rep.classes
+    ncols = len(classes) + 2
+    ws.cell(1, 1, "重点戦略ごとのKPI達成状況（件数）").font = S.font(bold=True, size=14)
+    ws.cell(2, 1, rep.subtitle).font = S.font(size=10)
+    head = ["重点戦略"] + classes + ["計"]
+    for c, v in enumerate(head, start=1):
+        cell = ws.cell(4, c, v)
+        S.apply_style(cell, {"bold": True, "fill": "D9E1F2", "align": "center", "wrap": True})
+    rows = [(rep.goal_label(code), rep.tallies.get(code, {})) for code, _ in rep.goals]
+    for i, (label, t) in enumerate(rows, start=5):
+        S.apply_style(ws.cell(i, 1, label), {"wrap": True})
+        for c, cls in enumerate(classes, start=2):
+            S.apply_style(ws.cell(i, c, t.get(cls, 0)), {"align": "center"})
+        S.apply_style(ws.cell(i, ncols, sum(t.get(c, 0) for c in classes)), {"align": "center"})
+    last = 4 + len(rows)
+    total = rep.tallies.get("total", {})
+    S.apply_style(ws.cell(last + 1, 1, "合計"), {"bold": True, "fill": "FFF2CC"})
+    for c, cls in enumerate(classes, start=2):
+        S.apply_style(ws.cell(last + 1, c, total.get(cls, 0)), {"bold": True, "fill": "FFF2CC", "align": "center"})
+    S.apply_style(ws.cell(last + 1, ncols, sum(total.get(c, 0) for c in classes)),
+                  {"bold": True, "fill": "FFF2CC", "align": "center"})
+    ws.column_dimensions["A"].width = 62
+    for c in range(2, ncols + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 11
+
+    if rows:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.gapWidth = 60
+        chart.title = "重点戦略ごとの評価の件数"
+        chart.y_axis.title = "KPIの件数"
+        chart.y_axis.majorGridlines = None
+        chart.x_axis.scaling.orientation = "maxMin"   # goal 1 at the top, as in the table
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend.position = "b"
+        data = Reference(ws, min_col=2, max_col=1 + len(classes), min_row=4, max_row=last)
+        cats = Reference(ws, min_col=1, min_row=5, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(cats)
+        for s, cls in zip(chart.series, classes):
+            colour = chart_color(rep.colors.get(cls, "BFBFBF"))
+            s.graphicalProperties = GraphicalProperties(solidFill=colour)
+            s.graphicalProperties.line.solidFill = "FFFFFF"
+            s.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False,
+                                    numFmt="0;;;")   # no label on empty (0) segments
+            s.dLbls.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(
+                defRPr=CharacterProperties(sz=1000, b=True, solidFill="FFFFFF")), endParaRPr=CharacterProperties())])
+        chart.height = 4 + 1.5 * len(rows)
+        chart.width = 26
+        ws.add_chart(chart, f"A{last + 3}")
+
+    ws.sheet_view.showGridLines = False
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1       # table and chart on one page
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "&P / &N"
+    return ws
+
+
+def export_xlsx(ev: Evaluation, path: Path) -> Path:
+    wb = build_workbook(ev)
+    wb.save(path)
+    return path
