@@ -32,6 +32,9 @@ _TYPES = [
                 "評価に使う1つの値を入力し、内訳は備考に書いてください。"),
     FindingType("approximate_value", ERROR, "概数",
                 "「{entry}」は概数のため計算できません。確定値を入力するか、確定していない場合は「集計中」と入力してください。"),
+    FindingType("relative_target", ERROR, "数値でない目標・実績",
+                "「{entry}」は他の値を基準にした表現のため計算できません。{field}には比べる先の数値（例: 全国平均の値）を"
+                "入力し、説明は備考に書いてください。"),
     FindingType("excel_error", ERROR, "Excelのエラー値",
                 "セルがエラー値「{entry}」になっています。数式を直すか、値を入力してください。"),
     FindingType("formula_no_value", ERROR, "数式の計算結果がない",
@@ -44,7 +47,11 @@ _TYPES = [
                 "「{entry}」の単位「{suffix}」がKPIの単位「{unit}」と異なります。単位の列に合わせて数値だけを入力してください。"
                 "（数値 {value} として計算しました）"),
     FindingType("unit_mismatch_error", ERROR, "単位の不一致",
-                "「{entry}」の単位「{suffix}」はKPIの単位「{unit}」に換算できません。単位の列に合わせて数値を入力してください。"),
+                "「{entry}」の単位「{suffix}」はKPIの単位「{unit}」に換算できません。単位の列（{unit}）に合わせた数値だけを"
+                "入力してください。"),
+    FindingType("unit_converted", WARNING, "単位の換算",
+                "「{entry}」をKPIの単位「{unit}」に換算して {value} として計算しました。{unit}単位の数値のつもりであれば、"
+                "単位を付けずに数値だけを入力してください。"),
     FindingType("percent_not_unit", WARNING, "単位が%でない",
                 "「{entry}」に%が付いていますが、KPIの単位は「{unit}」です。単位を「%」にするか、%を外してください。"),
     FindingType("percent_fraction", WARNING, "割合の桁",
@@ -71,6 +78,9 @@ _TYPES = [
                 "最新の実績が把握できれば更新してください。"),
     FindingType("future_year", ERROR, "評価年度より後の年度",
                 "「{entry}」の年度 {entry_year} が評価年度 {eval_year} より後です。年度を確認してください。"),
+    FindingType("year_order", WARNING, "年度の前後関係",
+                "{field}の年度 {year} が{other} {other_year} より{relation}です。"
+                "年度の入力（H と R の取り違えなど）を確認してください。"),
     FindingType("bad_year", ERROR, "年度が読み取れない",
                 "年度「{entry}」を読み取れません。R4、H30、2022、令和4年度のように入力してください。"),
     # formula and direction
@@ -81,9 +91,12 @@ _TYPES = [
                 "目標値が0のため、比率 (b)/(c) では進捗率を算定できません（進捗率は空欄、評価は基準値との比較で判定）。"
                 "算定式を差分にするか、目標値を見直してください。"),
     FindingType("progress_undefined", INFO, "進捗率を算定できない",
-                "{reason}"),
+                "{reason}進捗率は「－」とし、評価は基準値との比較で判定しています。算定式・目標値が正しいか確認してください。"),
     FindingType("direction_conflict", WARNING, "方向と目標の不一致",
                 "方向は「{direction}」ですが、目標値（{target}）が基準値（{baseline}）より{wrong}です。方向か目標値を確認してください。"),
+    FindingType("target_below_baseline", INFO, "増加目標だが目標値が基準値以下",
+                "方向は「増加」ですが、目標値（{target}）が基準値（{baseline}）より小さい値です。人口減少などを見込んだ"
+                "意図的な目標であれば問題ありません（評価は入力どおり増加として判定しています）。誤りであれば目標値か方向を直してください。"),
     # codes and duplicates
     FindingType("unknown_code", ERROR, "選択肢にない値",
                 "{field}の「{entry}」は選択肢にありません。{choices} のいずれかを入力してください。"),
@@ -128,12 +141,17 @@ class Finding:
 
     @property
     def message(self) -> str:
-        p = {"entry": "" if self.entry is None else self.entry, "name": self.kpi}
-        p.update(self.params)
+        """The Japanese message; a missing parameter never raises (the template is shown as is)."""
         try:
-            return self.type.template.format(**p)
-        except (KeyError, IndexError):
+            return self.format_message()
+        except (KeyError, IndexError, ValueError):
             return self.type.template
+
+    def format_message(self) -> str:
+        """The message, raising KeyError when the finding lacks a parameter its template needs (for tests)."""
+        p = {"entry": short_entry(self.entry), "name": self.kpi}
+        p.update(self.params)
+        return self.type.template.format(**p)
 
     def to_dict(self) -> dict:
         return {
@@ -150,6 +168,17 @@ class Finding:
     def text(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
         return f"[{self.severity}] {where} {self.type.title}: {self.message}"
+
+
+ENTRY_SHOWN = 60  # characters of an entry quoted in a message
+
+
+def short_entry(entry) -> str:
+    """An entry as quoted in a message: as typed, shortened when long, control characters removed."""
+    if entry is None:
+        return ""
+    text = "".join(ch for ch in str(entry) if ch >= " " or ch in "\t")
+    return text if len(text) <= ENTRY_SHOWN else text[:ENTRY_SHOWN] + f"…（{len(text)}文字）"
 
 
 def sort_findings(findings) -> list[Finding]:
