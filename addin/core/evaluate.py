@@ -156,9 +156,12 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     if filled:
         y = filled[-1]
         e = k.actuals[y]
+    _year_order_findings(res, eval_year, F)
         res.actual_entry = e
         res.actual_year = e.year or y
-        if e.year and eval_year and e.year < eval_year and e.year < y:
+        # stale: the latest actual is from a year before the evaluation year (its own year, e.g. 11(R1), or its
+        # column's when the evaluation year's column is still empty)
+        if eval_year and res.actual_year < eval_year:
             F("stale_actual", f"actual_{y}", e.raw, entry_year=_year_text(e.year), eval_year=_year_text(eval_year))
         if e.year and eval_year and e.year > eval_year:
             F("future_year", f"actual_{y}", e.raw, entry_year=_year_text(e.year), eval_year=_year_text(eval_year))
@@ -184,7 +187,7 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
                 continue
             if not (0 <= e.value <= 100) and not k.unit.startswith("▲"):
                 F("percent_range", key, e.raw, value=_fmt(e.value))
-            elif isinstance(e.raw, (int, float)) and 0 < e.value < 1 and not e.percent_sign:
+            elif not isinstance(e.raw, bool) and 0 < e.value < 1 and not e.percent_sign:
                 others = [x.value for x in [base_e, target_e] if x is not None and x.value is not None]
                 if others and all(o >= 1 for o in others if o is not e.value):
                     F("percent_fraction", key, e.raw, percent=_fmt(e.value * 100))
@@ -214,6 +217,15 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
         base_for_diff = 0.0   # cumulative KPI with no baseline counts from 0
     achieved = False
     actual = res.actual
+        elif k.direction == "up" and target_value < res.baseline - EPS:
+            # DOMAIN "Traps": 放課後子ども教室 5,004 → 5,000 is still higher-is-better.  The clerk's stated 増加 is
+            # trusted (a note only); a direction left blank (増加 by default) is worth a warning.
+            if _has_text(k.raw.get("direction")):
+                F("target_below_baseline", "target", target_e.raw, target=_fmt(target_value),
+                  baseline=_fmt(res.baseline))
+            else:
+                F("direction_conflict", "direction", k.raw.get("direction"), direction="増加（未入力のため既定）",
+                  target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="小さい値")
     if res.computed and actual is not None:
         if target_e is not None and target_e.kind == V.KEEP or k.direction == "keep" and target_value is None:
             if base_for_diff is None:
@@ -334,6 +346,29 @@ def progress_text(p: float | None) -> str:
 def _check_duplicates(kpis, results, sheet):
     seen_id: dict[str, Kpi] = {}
     seen_name: dict[tuple, Kpi] = {}
+def _has_text(v) -> bool:
+    return v is not None and str(v).strip() != ""
+
+
+def _year_order_findings(res: Result, eval_year: int | None, F) -> None:
+    """Years that contradict each other.  A target year after the evaluation year is normal (plans look ahead),
+    and so is an interim target for an earlier year (Mine's ``3 (R3)``); a target set for a year before the
+    baseline's, or a baseline from after the evaluation year, is a typing slip (H and R mixed up)."""
+    k = res.kpi
+
+    def where(key, entry):  # the year typed into the value, else the year column
+        return (key, entry.raw) if entry is not None and entry.year else (f"{key}_year", k.raw.get(f"{key}_year"))
+
+    if res.baseline_year and res.target_year and res.target_year < res.baseline_year:
+        key, raw = where("target", k.target)
+        F("year_order", key, raw, field="目標値", year=_year_text(res.target_year), other="基準値の年度",
+          other_year=_year_text(res.baseline_year), relation="前")
+    if res.baseline_year and eval_year and res.baseline_year > eval_year:
+        key, raw = where("baseline", k.baseline)
+        F("year_order", key, raw, field="基準値", year=_year_text(res.baseline_year), other="評価年度",
+          other_year=_year_text(eval_year), relation="後")
+
+
     for k, r in zip(kpis, results):
         if k.kpi_id:
             if k.kpi_id in seen_id:

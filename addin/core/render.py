@@ -229,10 +229,8 @@ def findings_plan(findings: list[Finding], source_sheet_exists=lambda name: True
     p.freeze = (hr + 1, 1)
     style = {"エラー": "error", "警告": "warning", "情報": "info"}
     for f in sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.sheet, f.row or 0, f.cell)):
-        entry = "" if f.entry is None else str(f.entry)
-        if entry[:1] in ("=", "+", "-", "@"):
-            entry = "'" + entry  # shown as text, never run as a formula
-        r = p.add([f.severity, f.sheet, f.cell, f.kpi, entry, f.message, f.code], "text")
+        r = p.add([f.severity, f.sheet, f.cell, _as_text(f.kpi), _as_text(f.entry), _as_text(f.message), f.code],
+                  "text")
         h = row_height(f.message, p.widths[6])
         if h:
             p.heights[r] = h
@@ -247,3 +245,16 @@ def findings_plan(findings: list[Finding], source_sheet_exists=lambda name: True
 
 def progress_display(p) -> str:
     return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
+_CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10, 13))
+FINDINGS_CELL_CHARS = 1000  # an entry of 10,000 characters is quoted, not copied whole
+
+
+def _as_text(v) -> str:
+    """A clerk's entry as a plain text cell of the findings sheet: never a formula (a leading = is shown
+    after an apostrophe), no control characters (not allowed in .xlsx), shortened when very long."""
+    text = "" if v is None else str(v).translate(_CONTROL)
+    if len(text) > FINDINGS_CELL_CHARS:
+        text = text[:FINDINGS_CELL_CHARS] + f"…（{len(text)}文字）"
+    return "'" + text if text.startswith("=") else text
+
+
