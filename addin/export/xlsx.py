@@ -67,12 +67,23 @@ def build_workbook(ev: Evaluation, report: PublicReport | None = None) -> Workbo
     render_plan(wb, public_plan(ev))
     wb.remove(default)
     _chart_sheet(wb, rep)
+    _values_only(wb)
     wb.active = 0
     # document properties: a fresh set holding the title and the municipality only (openpyxl's default
     # creator "openpyxl" is dropped; no lastModifiedBy, no company, no custom properties)
     wb.properties = DocumentProperties(creator=None, title=rep.title, subject=rep.municipality or None)
     wb.properties.lastModifiedBy = None
     return wb
+
+
+def _values_only(wb):
+    """Text that looks like a formula (a KPI named ``=HYPERLINK(...)``) stays text: openpyxl would write any
+    string beginning with ``=`` as a formula."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
 
 
 def _chart_sheet(wb, rep: PublicReport):
