@@ -146,6 +146,7 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     res.baseline = base_e.value if base_e and base_e.kind == V.NUMBER else None
     if base_e is not None and base_e.is_blank and k.kind != "qualitative":
         F("missing_baseline", "baseline")
+    _year_order_findings(res, eval_year, F)
 
     # --- the actual: latest year up to the evaluation year, or the sum over the period for flows
     filled = [y for y in years if not k.actuals[y].is_blank]
@@ -156,13 +157,13 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     if filled:
         y = filled[-1]
         e = k.actuals[y]
-    _year_order_findings(res, eval_year, F)
         res.actual_entry = e
         res.actual_year = e.year or y
         # stale: the latest actual is from a year before the evaluation year (its own year, e.g. 11(R1), or its
         # column's when the evaluation year's column is still empty)
         if eval_year and res.actual_year < eval_year:
-            F("stale_actual", f"actual_{y}", e.raw, entry_year=_year_text(e.year), eval_year=_year_text(eval_year))
+            F("stale_actual", f"actual_{y}", e.raw, entry_year=_year_text(res.actual_year),
+              eval_year=_year_text(eval_year))
         if e.year and eval_year and e.year > eval_year:
             F("future_year", f"actual_{y}", e.raw, entry_year=_year_text(e.year), eval_year=_year_text(eval_year))
             res.computed = False
