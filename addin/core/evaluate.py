@@ -208,6 +208,15 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
         if k.direction == "down" and target_value > res.baseline:
             F("direction_conflict", "direction", k.raw.get("direction"), direction="減少",
               target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="大きい値")
+        elif k.direction == "up" and target_value < res.baseline - EPS:
+            # DOMAIN "Traps": 放課後子ども教室 5,004 → 5,000 is still higher-is-better.  The clerk's stated 増加 is
+            # trusted (a note only); a direction left blank (増加 by default) is worth a warning.
+            if _has_text(k.raw.get("direction")):
+                F("target_below_baseline", "target", target_e.raw, target=_fmt(target_value),
+                  baseline=_fmt(res.baseline))
+            else:
+                F("direction_conflict", "direction", k.raw.get("direction"), direction="増加（未入力のため既定）",
+                  target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="小さい値")
 
     # --- progress
     direction = k.direction
@@ -218,15 +227,6 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
         base_for_diff = 0.0   # cumulative KPI with no baseline counts from 0
     achieved = False
     actual = res.actual
-        elif k.direction == "up" and target_value < res.baseline - EPS:
-            # DOMAIN "Traps": 放課後子ども教室 5,004 → 5,000 is still higher-is-better.  The clerk's stated 増加 is
-            # trusted (a note only); a direction left blank (増加 by default) is worth a warning.
-            if _has_text(k.raw.get("direction")):
-                F("target_below_baseline", "target", target_e.raw, target=_fmt(target_value),
-                  baseline=_fmt(res.baseline))
-            else:
-                F("direction_conflict", "direction", k.raw.get("direction"), direction="増加（未入力のため既定）",
-                  target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="小さい値")
     if res.computed and actual is not None:
         if target_e is not None and target_e.kind == V.KEEP or k.direction == "keep" and target_value is None:
             if base_for_diff is None:
@@ -325,28 +325,6 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     return res
 
 
-def _not_worse(actual, base, direction) -> bool:
-    return actual <= base + EPS if direction == "down" else actual >= base - EPS
-
-
-def _year_text(y) -> str:
-    return "" if y is None else f"{V.era_label(y)}（{y}年度）"
-
-
-def round_half_up(x: float, digits: int = 1) -> float:
-    """Round half up as printed reports do (70.65 → 70.7), on the decimal text, for display only."""
-    from decimal import ROUND_HALF_UP, Decimal
-    q = Decimal(1).scaleb(-digits)
-    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
-
-
-def progress_text(p: float | None) -> str:
-    return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
-
-
-def _check_duplicates(kpis, results, sheet):
-    seen_id: dict[str, Kpi] = {}
-    seen_name: dict[tuple, Kpi] = {}
 def _has_text(v) -> bool:
     return v is not None and str(v).strip() != ""
 
@@ -370,6 +348,28 @@ def _year_order_findings(res: Result, eval_year: int | None, F) -> None:
           other_year=_year_text(eval_year), relation="後")
 
 
+def _not_worse(actual, base, direction) -> bool:
+    return actual <= base + EPS if direction == "down" else actual >= base - EPS
+
+
+def _year_text(y) -> str:
+    return "" if y is None else f"{V.era_label(y)}（{y}年度）"
+
+
+def round_half_up(x: float, digits: int = 1) -> float:
+    """Round half up as printed reports do (70.65 → 70.7), on the decimal text, for display only."""
+    from decimal import ROUND_HALF_UP, Decimal
+    q = Decimal(1).scaleb(-digits)
+    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def progress_text(p: float | None) -> str:
+    return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
+
+
+def _check_duplicates(kpis, results, sheet):
+    seen_id: dict[str, Kpi] = {}
+    seen_name: dict[tuple, Kpi] = {}
     for k, r in zip(kpis, results):
         if k.kpi_id:
             if k.kpi_id in seen_id:
