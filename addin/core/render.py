@@ -243,8 +243,6 @@ def findings_plan(findings: list[Finding], source_sheet_exists=lambda name: True
     return p
 
 
-def progress_display(p) -> str:
-    return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
 _CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10, 13))
 FINDINGS_CELL_CHARS = 1000  # an entry of 10,000 characters is quoted, not copied whole
 
@@ -258,3 +256,5 @@ def _as_text(v) -> str:
     return "'" + text if text.startswith("=") else text
 
 
+def progress_display(p) -> str:
+    return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
