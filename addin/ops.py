@@ -71,12 +71,13 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
 
 
 def computed_cells(ev: Evaluation) -> dict[int, dict[str, object]]:
-    """Sheet row → values of the computed columns (進捗率, 評価, 算定メモ, 検証)."""
+    """Sheet row → values of the computed columns (進捗率, 評価, 算定メモ, 検証, 見込み, 残り年数の必要量)."""
     out = {}
     for r in ev.results:
         status = r.status + ("（手入力）" if r.override else "")
         out[r.kpi.row] = {"progress": r.progress, "status": status or None, "reason": r.reason or None,
-                          "check": check_text(r.findings) or None}
+                          "check": check_text(r.findings) or None,
+                          "pace": (r.pace or {}).get("status"), "pace_need": (r.pace or {}).get("text") or None}
     # findings on rows that are not KPIs (e.g. a row without a name)
     for f in ev.findings:
         if f.sheet == layout.SHEET_KPI and f.row and f.row not in out:
@@ -114,7 +115,9 @@ def highlight_rules(geometry: dict, last_row: int) -> list[tuple[str, str, str]]
     last_col = max([last_col] + list(geometry.get("actual_columns", {}).values()))
     rng = f"A{first}:{a1(max(last_row, first), last_col)}"
     me = 'ADDRESS(ROW(),COLUMN(),4)'
-    text = f"${check}{first}"
+    # INDEX($X:$X,ROW()) instead of a relative $X5: the same formula text is then right for every cell, whether
+    # openpyxl writes it or Excel's FormatConditions.Add reads it relative to the active cell.
+    text = f"INDEX(${check}:${check},ROW())"
     error_part = f'LEFT({text},IFERROR(FIND("／",{text}),LEN({text})+1)-1)'
     warn_part = f'IFERROR(MID({text},FIND("{WARNING}",{text}),LEN({text})),"")'
     return [
@@ -123,28 +126,35 @@ def highlight_rules(geometry: dict, last_row: int) -> list[tuple[str, str, str]]
     ]
 
 
+def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> None:
+    """Write the given computed columns of every KPI row (one call per column) and the highlight rules."""
+    ev, g = loaded.evaluation, loaded.geometry
+    if not g or layout.SHEET_KPI not in book.sheet_names():
+        return
+    values = computed_cells(ev)
+    cols = dict(g["columns"])
+    headers = {}
+    next_col = max(list(cols.values()) + list(g.get("actual_columns", {}).values()) + [0]) + 1
+    for col in layout.COMPUTED_COLUMNS:
+        if col.key not in cols:
+            cols[col.key] = next_col
+            headers[next_col] = col.header
+            next_col += 1
+    first = g["header_row"] + 1
+    last = max([loaded.last_row] + list(values))
+    columns = {cols[k]: [values.get(r, {}).get(k) for r in range(first, last + 1)] for k in keys}
+    book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"], {cols["progress"]: "0.0%"})
+    book.set_highlights(layout.SHEET_KPI, highlight_rules(dict(g, columns=cols), last))
+
+
+def write_checks(book: Book, loaded: Loaded) -> None:
+    """The 検証 button: only the 検証 column and the highlights (progress and status stay as they were)."""
+    _write_kpi_columns(book, loaded, ("check",))
+
+
 def write_results(book: Book, loaded: Loaded) -> None:
     """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights."""
-    ev, g = loaded.evaluation, loaded.geometry
-    names = book.sheet_names()
-    if g and layout.SHEET_KPI in names:
-        values = computed_cells(ev)
-        cols = dict(g["columns"])
-        headers = {}
-        next_col = max(list(cols.values()) + [0]) + 1
-        for col in layout.COMPUTED_COLUMNS:
-            if col.key not in cols:
-                cols[col.key] = next_col
-                headers[next_col] = col.header
-                next_col += 1
-        first = g["header_row"] + 1
-        last = max([loaded.last_row] + list(values)) if values else loaded.last_row
-        columns = {cols[col.key]: [values.get(r, {}).get(col.key) for r in range(first, last + 1)]
-                   for col in layout.COMPUTED_COLUMNS}
-        book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"],
-                           {cols["progress"]: "0.0%"})
-        geometry = dict(g, columns=cols)
-        book.set_highlights(layout.SHEET_KPI, highlight_rules(geometry, last))
+    ev = loaded.evaluation
+    _write_kpi_columns(book, loaded, tuple(c.key for c in layout.COMPUTED_COLUMNS))
     book.replace_sheet(summary_plan(ev), after=layout.SHEET_KPI)
     book.replace_sheet(findings_plan(ev.findings), after=layout.SHEET_SUMMARY)
-
