@@ -73,6 +73,21 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def cmd_schemes(args) -> int:
+    from .config import describe_presets
+    presets = describe_presets()
+    if args.json:
+        print(json.dumps(presets, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for p in presets:
+        print(f"{p['name']}\t{p['title']}")
+        for c in p["classes"]:
+            print(f"    {c['label']}\t{c['description']}")
+    print("設定シートの「評価方式」に名前を入力するか、--scheme NAME または --scheme FILE.json で指定します"
+          "（独自方式の書き方: schema/scheme.schema.json）。letter の閾値は「評価方式の閾値」（例: 100,80,50）。")
+    return EXIT_OK
+
+
 def cmd_template(args) -> int:
     from .book.template import build_template
     out = Path(args.out)
@@ -95,6 +110,7 @@ COMMANDS = {
     "evaluate": (cmd_evaluate, "進捗率・評価・集計を計算して表示します（ファイルは変更しません）。"),
     "recalc": (cmd_recalc, "検証・計算し、計算列と「KPI達成状況」「検証結果」シートをブックに書き込みます（バックアップを作成）。"),
     "export": (cmd_export, "公表用のKPI達成状況（Excel・PDF・HTML・CSV）を新しいファイルとして作成します（元のブックは変更しません）。"),
+    "schemes": (cmd_schemes, "評価方式のプリセット（名前・説明・区分）を一覧にします。"),
     "template": (cmd_template, "空のKPI管理テンプレート（.xlsx）を作成します。"),
     "install-addin": (cmd_install_addin, "Excelアドイン（KPIAddin.xlam）と設定ファイルをこのユーザーにインストールします（Windows）。"),
 }
@@ -109,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("validate", "evaluate", "recalc"):
             sp.add_argument("file", help="KPI管理ブック（.xlsx）")
             sp.add_argument("--scheme", help="評価方式（four-class / three-mark / letter / JSONファイル）。設定シートより優先")
-        if name in ("validate", "evaluate"):
+        if name in ("validate", "evaluate", "schemes"):
             sp.add_argument("--json", action="store_true", help="結果をJSONで出力")
         if name == "recalc":
             sp.add_argument("-v", "--verbose", action="store_true", help="すべての指摘を表示")

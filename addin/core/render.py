@@ -118,15 +118,16 @@ def kpi_label(r: Result) -> str:
     return name
 
 
-SUMMARY_HEADERS = ("KPI名", "単位", "{base} ({by})(a)", "実績値 ({ey})(b)", "目標 ({ty})(c)", "進捗率", "評価")
+SUMMARY_HEADERS = ("KPI名", "単位", "{base} ({by})(a)", "実績値 ({ey})(b)", "目標 ({ty})(c)", "進捗率", "評価",
+                   "見込み", "残り年数の必要量")
 
 
 def summary_plan(ev: Evaluation) -> SheetPlan:
     """The 【KPI達成状況】 sheet: title, tally table, then every KPI under its goal with the goal's own tally."""
     s = ev.settings
-    p = SheetPlan(SHEET_SUMMARY, widths={1: 46, 2: 8, 3: 13, 4: 13, 5: 13, 6: 10, 7: 10})
+    p = SheetPlan(SHEET_SUMMARY, widths={1: 46, 2: 8, 3: 13, 4: 13, 5: 13, 6: 10, 7: 10, 8: 9, 9: 22})
     classes = ev.scheme.classes
-    ncols = 7
+    ncols = len(SUMMARY_HEADERS)
     by = _common_year(r.baseline_year for r in ev.results)
     ey = s.evaluation_year
     ty = _common_year(r.kpi.target_year for r in ev.results) or s.plan_end
@@ -183,11 +184,13 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
             prog = res.progress if res.progress is not None else "－"
             status = res.status + ("（手入力）" if res.override else "")
             has_override |= res.override
-            r = p.add([kpi_label(res), res.kpi.unit, a, b, c, prog, status or "－"], "cell")
+            pace = res.pace or {}
+            r = p.add([kpi_label(res), res.kpi.unit, a, b, c, prog, status or "－",
+                       pace.get("status") or "－", pace.get("text") or "－"], "cell")
             p.styles.append(("text", r, 1, r, 1))
             p.styles.append(("center", r, 2, r, 2))
             p.styles.append(("number", r, 3, r, 6))
-            p.styles.append(("center", r, 7, r, 7))
+            p.styles.append(("center", r, 7, r, 8))
             # one number of decimals per row, as printed reports do (42.2 / 66.5 / 60.0)
             dec = max(decimals_of(x) for x in (res.baseline, res.actual, res.target))
             for col, v in ((3, a), (4, b), (5, c)):
@@ -206,12 +209,20 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
         notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
     notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの（算定メモは「KPI」シートを参照）。")
     notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
+    notes.append("見込みは、基準値から目標値までを毎年同じだけ進むとした場合の評価年度の位置と実績との比較（"
+                 + "・".join(_pace_bands(s.pace_thresholds)) + "）。評価（区分）には影響しない。")
     if has_override:
         notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
     for n in notes:
         r = p.add([n], "note")
     p.freeze = None
     return p
+
+
+def _pace_bands(thresholds) -> list[str]:
+    on, slight = (round_half_up(x * 100, 1) for x in tuple(thresholds)[:2])
+    f = lambda x: f"{x:g}%"  # noqa: E731
+    return [f"順調 {f(on)}以上", f"やや遅れ {f(slight)}以上", f"遅れ {f(slight)}未満"]
 
 
 FINDINGS_HEADERS = ("重要度", "シート", "セル", "KPI名", "入力値", "内容", "コード")
