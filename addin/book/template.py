@@ -28,20 +28,26 @@ WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 SAMPLE_SOURCE = WORKBOOKS / "samples" / "mine_r4_source.csv"
 
 
-def kpi_columns(actual_years) -> list[tuple[layout.Column, int | None]]:
-    """Input columns with one 実績値 column per fiscal year inserted after 基準年度, then computed columns."""
+def kpi_columns(actual_years, target_years=()) -> list[tuple[layout.Column, int | None]]:
+    """Input columns with one 実績値 column per fiscal year inserted after 基準年度 (and, when the plan sets a
+    target per year, one 目標値 column per year after 目標年度), then computed columns."""
     cols: list[tuple[layout.Column, int | None]] = []
     for col in layout.INPUT_COLUMNS:
         cols.append((col, None))
         if col.key == "baseline_year":
             for y in actual_years:
                 cols.append((layout.Column(f"actual_{y}", layout.actual_header(y), 10), y))
+        if col.key == "target_year":
+            for y in target_years:
+                cols.append((layout.Column(f"target_{y}", layout.target_header(y), 10), y))
     cols.extend((c, None) for c in layout.COMPUTED_COLUMNS)
     return cols
 
 
-def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS) -> Workbook:
-    """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>)."""
+def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS,
+                   target_years=()) -> Workbook:
+    """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>,
+    target_<year> for the optional yearly target columns listed in ``target_years``)."""
     start = fiscal_year(settings.get("plan_start")) or 2020
     end = fiscal_year(settings.get("plan_end")) or start + 4
     years = list(range(start, end + 1))
@@ -52,7 +58,7 @@ def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: in
     wb.properties.modified = FIXED_TIME
     wb.properties.title = settings.get("plan_name") or "KPI進捗管理"
     _settings_sheet(wb.active, settings)
-    _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), kpi_columns(years), rows or [], data_rows, settings)
+    _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), kpi_columns(years, target_years), rows or [], data_rows, settings)
     return wb
 
 
@@ -206,9 +212,54 @@ def build_mine_sample(source: Path = SAMPLE_SOURCE) -> Workbook:
     return build_workbook(MINE_SETTINGS, rows, data_rows=len(rows) + 20)
 
 
+SAMPLE_CITY_SOURCE = WORKBOOKS / "samples" / "sample_city_r6_source.csv"
+SAMPLE_CITY_SETTINGS = {
+    "municipality": "サンプル市（作成例）",
+    "plan_name": "第2期サンプル市まち・ひと・しごと創生総合戦略（作成例）",
+    "plan_start": "R2",
+    "plan_end": "R6",
+    "evaluation_year": "R6",
+    "baseline_label": "基準値",
+    "scheme": "three-mark",
+    "pace_thresholds": "100,80",
+}
+SAMPLE_CITY_NOTE = ("この見本は、市町村が公表している総合戦略の評価表（年度別実績 R2～R6、期間合計の指標、○△×（達成率80%）"
+                    "による評価、担当課の判断による手入力の評価）の形式にならって作成した架空の例です。"
+                    "実在の自治体のデータではありません。")
+
+
+def build_sample_city(source: Path = SAMPLE_CITY_SOURCE) -> Workbook:
+    """A constructed example in another municipality's published format (not real data): yearly actuals
+    R2–R6, flows summed over the period, stocks taken in R6, ○△× at 80%, one qualitative KPI marked by hand."""
+    with open(source, encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    years = range(fiscal_year("R2"), fiscal_year("R6") + 1)
+    rows = []
+    for rec in records:
+        row = {k: _typed(v) for k, v in rec.items() if k != "published_mark"}
+        for k in ("kpi_id", "goal_code", "measure_code", "baseline_year", "target_year"):
+            row[k] = rec[k] or None  # codes stay text
+        for y in years:
+            label = f"R{y - 2018}"
+            row[f"actual_{y}"] = _typed(rec[f"actual_{label}"])
+            row[f"target_{y}"] = _typed(rec[f"target_{label}"])
+        row["published_progress"] = rec["published_progress"] or None
+        rows.append(row)
+    wb = build_workbook(SAMPLE_CITY_SETTINGS, rows, data_rows=len(rows) + 20, target_years=years)
+    ws = wb[layout.SHEET_SETTINGS]
+    r = 4 + len(layout.SETTINGS_KEYS) + 1
+    ws.cell(r, 1, "注記").font = S.font(bold=True)
+    ws.cell(r, 2, SAMPLE_CITY_NOTE).font = S.font(size=9)
+    ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
+    ws.row_dimensions[r].height = 48
+    return wb
+
+
 TARGETS = {
     "template": (lambda: build_template(), WORKBOOKS / "kpi_template.xlsx"),
     "mine_r4": (lambda: build_mine_sample(), WORKBOOKS / "samples" / "mine_r4.xlsx"),
+    "sample_city_r6": (lambda: build_sample_city(), WORKBOOKS / "samples" / "sample_city_r6.xlsx"),
 }
 
 

@@ -17,6 +17,7 @@ from . import values as V
 from .findings import ERROR, Finding
 from .layout import SHEET_KPI
 from .model import Kpi, Settings
+from .pace import pace as pace_of
 from .scheme import EPS, Facts, Scheme, get_scheme
 
 
@@ -143,6 +144,15 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     base_e, target_e = k.baseline, k.target
     res.baseline_year = (base_e.year if base_e and base_e.year else None) or k.baseline_year
     res.target_year = (target_e.year if target_e and target_e.year else None) or k.target_year
+    # a target per year (目標値 R4 columns): the evaluation year's own target, when the plan sets one
+    for y in sorted(k.targets):
+        if eval_year is None or y <= eval_year:
+            _entry_findings(res, f"target_{y}", k.targets[y], f"目標値（{V.era_label(y)}）", sheet)
+    year_target_e = k.targets.get(eval_year) if eval_year is not None else None
+    final_target_e, final_target_year = target_e, res.target_year
+    if year_target_e is not None and not year_target_e.is_blank:
+        target_e = year_target_e
+        res.target_year = eval_year
     res.baseline = base_e.value if base_e and base_e.kind == V.NUMBER else None
     if base_e is not None and base_e.is_blank and k.kind != "qualitative":
         F("missing_baseline", "baseline")
@@ -315,6 +325,18 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
         else:
             F("unknown_override", "status_override", k.status_override, scheme=scheme.name,
               choices="・".join(scheme.classes))
+
+    # pace (見込み) towards the final target: beside the status, never changing it
+    if res.computed and k.kind != "qualitative" and direction != "keep" and final_target_e is not None \
+            and final_target_e.is_number and final_target_e.kind != V.KEEP:
+        flow = aggregation == "sum"
+        yt = year_target_e.value if year_target_e is not None and year_target_e.is_number else None
+        final_achieved = achieved if target_e is final_target_e else False
+        res.pace = pace_of(actual=actual, target=final_target_e.value, target_year=final_target_year,
+                           eval_year=eval_year, baseline=base_for_diff, baseline_year=res.baseline_year,
+                           flow=flow, first_year=(settings.plan_start if settings else None) or min(k.actuals, default=None),
+                           year_target=yt, achieved=final_achieved, unit=k.unit,
+                           thresholds=settings.pace_thresholds if settings else (1.0, 0.8))
 
     # cross-check against a figure already published
     if k.published_progress is not None and res.progress is not None:

@@ -74,6 +74,9 @@ COMPUTED_COLUMNS: tuple[Column, ...] = (
     Column("status", "評価", 9, computed=True),
     Column("reason", "算定メモ", 30, computed=True),
     Column("check", "検証", 14, computed=True),
+    # pace (見込み) on the straight path from baseline to target; beside the status, never changing it
+    Column("pace", "見込み", 9, computed=True),
+    Column("pace_need", "残り年数の必要量", 18, computed=True),
 )
 
 def is_computed(key: str) -> bool:
@@ -95,6 +98,27 @@ def actual_year_of_header(text: object) -> int | None:
         return None
     t = unicodedata.normalize("NFKC", text).strip()
     m = _ACTUAL_RE.match(t)
+    if not m:
+        return None
+    return fiscal_year((m.group("y") or m.group("y2") or "").strip())
+
+
+TARGET_HEADER = "目標値"
+_TARGET_RE = re.compile(r"^目標値?\s*[\(（]?\s*(?P<y>.+?)\s*[\)）]?$|^(?P<y2>.+?)\s*目標値?$")
+
+
+def target_header(year: int) -> str:
+    """Header of a yearly target column (a target per year where the plan sets one): 目標値 R3."""
+    from .values import era_label
+    return f"{TARGET_HEADER} {era_label(year)}"
+
+
+def target_year_of_header(text: object) -> int | None:
+    """The fiscal year of a yearly target column header: 目標値 R3, 目標 2022, R4目標, 目標値(R5)."""
+    if not isinstance(text, str):
+        return None
+    t = unicodedata.normalize("NFKC", text).strip()
+    m = _TARGET_RE.match(t)
     if not m:
         return None
     return fiscal_year((m.group("y") or m.group("y2") or "").strip())

@@ -37,6 +37,7 @@ class Kpi:
     actuals: dict[int, Entry] = field(default_factory=dict)   # fiscal year → entry
     target: Entry | None = None
     target_year: int | None = None
+    targets: dict[int, Entry] = field(default_factory=dict)   # fiscal year → the plan's target for that year
     direction: str = "up"            # up / down / keep
     formula: str = "ratio"           # ratio / difference
     cumulative: bool = False

@@ -80,8 +80,9 @@ def find_header(block) -> int | None:
     return None
 
 
-def map_columns(header_row) -> tuple[dict[str, int], dict[int, int]]:
-    """Field key → column, and fiscal year → column of each yearly actual."""
+def map_columns(header_row, target_cols: dict[int, int] | None = None) -> tuple[dict[str, int], dict[int, int]]:
+    """Field key → column, and fiscal year → column of each yearly actual (and, into ``target_cols`` when
+    given, fiscal year → column of each yearly target 目標値 R3)."""
     cols: dict[str, int] = {}
     actual_cols: dict[int, int] = {}
     for c, v in enumerate(header_row, start=1):
@@ -92,6 +93,10 @@ def map_columns(header_row) -> tuple[dict[str, int], dict[int, int]]:
         y = layout.actual_year_of_header(v)
         if y is not None:
             actual_cols.setdefault(y, c)
+            continue
+        y = layout.target_year_of_header(v)
+        if y is not None and target_cols is not None:
+            target_cols.setdefault(y, c)
     return cols, actual_cols
 
 
@@ -105,9 +110,11 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
     header = find_header(block)
     if header is None:
         return [], [Finding("no_kpis", sheet, "", params={"sheet": sheet})], {}
-    cols, actual_cols = map_columns(block[header - 1])
-    geometry = {"header_row": header, "columns": cols, "actual_columns": actual_cols}
-    input_cols = [cols[c.key] for c in layout.INPUT_COLUMNS if c.key in cols] + list(actual_cols.values())
+    target_cols: dict[int, int] = {}
+    cols, actual_cols = map_columns(block[header - 1], target_cols)
+    geometry = {"header_row": header, "columns": cols, "actual_columns": actual_cols, "target_columns": target_cols}
+    input_cols = ([cols[c.key] for c in layout.INPUT_COLUMNS if c.key in cols] + list(actual_cols.values())
+                  + list(target_cols.values()))
     kpis: list[Kpi] = []
     for r in range(header + 1, len(block) + 1):
         raw = {k: _cell(block, r, c) for k, c in cols.items() if not layout.column_for_header(
@@ -135,6 +142,11 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
             k.raw[f"actual_{y}"] = v
             k.cells[f"actual_{y}"] = a1(r, c)
             k.actuals[y] = parse_entry(v, k.unit, percent_format=(r, c) in percent_cells)
+        for y, c in sorted(target_cols.items()):
+            v = _cell(block, r, c)
+            k.raw[f"target_{y}"] = v
+            k.cells[f"target_{y}"] = a1(r, c)
+            k.targets[y] = parse_entry(v, k.unit, percent_format=(r, c) in percent_cells)
         for key in ("baseline_year", "target_year"):
             v = raw.get(key)
             if _text(v):
