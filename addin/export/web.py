@@ -126,7 +126,7 @@ def build_html(rep: PublicReport) -> str:
     a('<section aria-labelledby="tally-heading">')
     a('<h2 id="tally-heading">重点戦略ごとのKPI達成状況</h2>')
     a('<figure aria-labelledby="chart-caption">')
-    a(chart_svg(rep, labelled_by="tally-list"))
+    a(chart_svg(rep))
     a('<figcaption id="chart-caption">図　重点戦略ごとの評価の件数（横棒グラフ）。'
       'グラフの数値は、下の一覧「評価の件数」と表「KPI一覧」の各重点戦略の見出し行に文字で示しています。</figcaption>')
     a("</figure>")
