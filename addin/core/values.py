@@ -314,7 +314,7 @@ def _convert(num: float, mult: str | None, suffix: str, unit: str | None) -> tup
     u_scale, u_base = unit_scale(unit)
     if not u_text:
         return num * entered, None, ""           # no unit to compare with: absolute figure
-    same_base = (not suffix or suffix == u_base or suffix == u_text or suffix in u_base or u_base in suffix)
+    same_base = not suffix or suffix == u_text or suffix.rstrip("等") == u_base.rstrip("等")  # 社 for 社等
     if is_percent_unit(unit) and suffix and suffix not in ("%",):
         same_base = False
     if not same_base:
