@@ -213,6 +213,13 @@ def test_public_workbook_is_values_only_and_print_ready(public):
                 assert cell.value not in INTERNAL_HEADERS
     summary = wb["KPI達成状況"]
     assert summary.print_title_rows
+    # the published columns only (the internal sheet's management columns such as 見込み stay internal)
+    header_row = int(re.search(r"\d+", summary.print_title_rows).group())
+    headers = [c.value for c in summary[header_row] if c.value is not None]
+    assert headers[0] == "KPI名" and headers[-1] == "評価" and len(headers) == 7
+    assert summary.max_column == 7
+    texts = " ".join(str(c.value) for row in summary.iter_rows() for c in row if isinstance(c.value, str))
+    assert "「KPI」シート" not in texts and "見込み" not in texts
     assert "美祢市" in wb.properties.title       # (openpyxl reports a missing creator as "openpyxl": see core.xml)
     with zipfile.ZipFile(path) as z:
         names = z.namelist()

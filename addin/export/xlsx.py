@@ -25,7 +25,6 @@ from .public import PublicReport, public_report, sheet_title
 
 NAME_WIDTH = 50            # most KPI names on one line; longer ones wrap (row heights set)
 CHART_SHEET = "グラフ"
-INTERNAL_NOTE = "（算定メモは「KPI」シートを参照）"
 
 
 def _luminance(rgb) -> float:
@@ -50,14 +49,52 @@ def chart_color(hex_colour: str) -> str:
     return "".join(f"{round(x * 255):02X}" for x in rgb)
 
 
-def public_plan(ev: Evaluation) -> SheetPlan:
-    """The summary plan, adjusted for the public: no reference to internal sheets, names on one line."""
+PUBLIC_LIST_COLUMNS = 7   # KPI名 単位 (a) (b) (c) 進捗率 評価: the published 【KPI達成状況】
+
+
+def public_plan(ev: Evaluation, report: PublicReport | None = None) -> SheetPlan:
+    """The summary plan cut to the published columns: the KPI list keeps its first 7 columns (management
+    columns such as 見込み stay internal), the notes are the public ones (no reference to internal sheets),
+    most KPI names fit on one line."""
+    rep = report or public_report(ev)
     plan = summary_plan(ev)
     plan.name = sheet_title(plan.name, "KPI達成状況")
-    plan.rows = [[v.replace(INTERNAL_NOTE, "") if isinstance(v, str) else v for v in row] for row in plan.rows]
+    header_row = plan.print_title_rows[0] if plan.print_title_rows else len(plan.rows) + 1
+    width = max(PUBLIC_LIST_COLUMNS, len(rep.classes) + 2)          # the tally may be wider than the list
+    note_rows = {r for st, r, *_ in plan.styles if st == "note"}
+    keep = [r for r in range(1, len(plan.rows) + 1) if r not in note_rows]
+    while keep and not plan.rows[keep[-1] - 1]:
+        keep.pop()
+    renumber = {old: new for new, old in enumerate(keep, start=1)}
+
+    def cols(r: int) -> int:
+        return PUBLIC_LIST_COLUMNS if r >= header_row else width
+
+    def clip(items):
+        out = []
+        for item in items:
+            *head, r1, c1, r2, c2 = item
+            if r1 not in renumber or r2 not in renumber or c1 > cols(r1):
+                continue
+            out.append((*head, renumber[r1], c1, renumber[r2], min(c2, cols(r1))))
+        return out
+
+    rows = [list(plan.rows[r - 1][:cols(r)]) for r in keep]
+    plan.styles = clip(plan.styles)
+    plan.number_formats = clip(plan.number_formats)
+    plan.merges = clip(plan.merges)
+    plan.fills = {colour: [(renumber[r], c) for r, c in cells if r in renumber and c <= cols(r)]
+                  for colour, cells in plan.fills.items()}
+    plan.links = []
+    plan.rows = rows
+    header_row = renumber.get(header_row, 0)
+    plan.print_title_rows = (header_row, header_row) if header_row else None
+    plan.add([])
+    for n in rep.notes:
+        plan.add([n], "note")
+    plan.widths = {c: w for c, w in plan.widths.items() if c <= width}
     plan.widths.update({1: NAME_WIDTH, 3: 11.5, 4: 11.5, 5: 11.5, 6: 9, 7: 9})
     plan.heights = {}
-    header_row = plan.print_title_rows[0] if plan.print_title_rows else 0
     if header_row:
         plan.heights[header_row] = 28     # the headers wrap to two lines in the narrower columns
     for r, row in enumerate(plan.rows, start=1):
@@ -75,7 +112,7 @@ def build_workbook(ev: Evaluation, report: PublicReport | None = None) -> Workbo
     rep = report or public_report(ev)
     wb = Workbook()
     default = wb.active
-    render_plan(wb, public_plan(ev))
+    render_plan(wb, public_plan(ev, rep))
     wb.remove(default)
     _chart_sheet(wb, rep)
     _values_only(wb)
