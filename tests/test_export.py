@@ -391,3 +391,24 @@ def test_library_call_with_an_evaluation(tmp_path):
     ev = evaluate_file(SAMPLE)
     paths = export_all(ev, tmp_path, formats=("html", "csv"))
     assert set(paths) == {"html", "csv"} and all(p.exists() and p.parent == tmp_path for p in paths.values())
+
+
+# --- other status schemes --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["four-class", "three-mark", "letter"])
+def test_every_scheme_exports_its_own_tally(tmp_path, scheme):
+    import pandas as pd
+    code, out, err = _cli("evaluate", SAMPLE, "--json", "--scheme", scheme)
+    ev = json.loads(out)
+    classes, total = ev["scheme"]["classes"], ev["tallies"]["total"]
+    code, _, err = _cli("export", SAMPLE, "--out", tmp_path, "--format", "xlsx,html,csv", "--scheme", scheme)
+    assert code == 0, err
+    files = {p.suffix.lstrip("."): p for p in tmp_path.iterdir()}
+    df = pd.read_csv(files["csv"], encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert {c: int((df["評価"] == c).sum()) for c in classes} == total
+    doc = lhtml.document_fromstring(files["html"].read_text(encoding="utf-8"))
+    dd = doc.findall(".//dl[@id='tally-list']/dd")[-1].text_content()
+    assert all(f"{c} {n}件" in dd for c, n in total.items())
+    wb = load_workbook(files["xlsx"])
+    tally = [[c.value for c in row] for row in wb["KPI達成状況"].iter_rows() if row[0].value == "合計"][0]
+    assert tally[1:len(classes) + 1] == [total[c] for c in classes]

@@ -87,6 +87,8 @@ def export_all(source, out_dir, formats=DEFAULT_FORMATS, *, scheme: str | None =
     for n in names:
         FORMATS[n].check()
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise KpiError(f"出力先「{out}」はフォルダーではなくファイルです。別のフォルダー名を指定してください。")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
