@@ -65,11 +65,17 @@ def cmd_recalc(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_all
-    paths = export_all(args.file, args.out, args.format, scheme=args.scheme)
+    from .api import evaluate_file
+    from .export import default_basename, export_all
+    ev = evaluate_file(args.file, args.scheme)
+    paths = export_all(ev, args.out, args.format, basename=default_basename(ev, Path(args.file)))
     for name, path in paths.items():
         print(f"{name}: {path}")
     print(f"公表用の資料を「{args.out}」に{len(paths)}件作成しました。")
+    if ev.errors:
+        print(f"注意: 入力にエラーが{len(ev.errors)}件あり、該当するKPIは「－」で出力しました。"
+              "kpi validate で確認してください。", file=sys.stderr)
+        return EXIT_FINDINGS
     return EXIT_OK
 
 

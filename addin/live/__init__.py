@@ -49,8 +49,10 @@ class LiveBook:
         header = find_header(block)
         if header is None:
             return set()
-        cols, actual_cols = map_columns(block[header - 1])
-        value_cols = [cols[k] for k in _NUMERIC_KEYS if k in cols] + list(actual_cols.values())
+        target_cols: dict[int, int] = {}
+        cols, actual_cols = map_columns(block[header - 1], target_cols)
+        value_cols = ([cols[k] for k in _NUMERIC_KEYS if k in cols] + list(actual_cols.values())
+                      + list(target_cols.values()))
         last = len(block)
         out: set[tuple[int, int]] = set()
         if last <= header:
