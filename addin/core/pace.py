@@ -54,7 +54,7 @@ def decimals(*xs) -> int:
     for x in xs:
         if x is None or float(x).is_integer():
             continue
-        d = max(d, min(len(repr(float(x)).split(".")[1].rstrip("0")), 3))
+        d = max(d, min(len(f"{float(x):.10f}".split(".")[1].rstrip("0")), 3))  # repr(1e-07) has no "."
     return d
 
 

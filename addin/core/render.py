@@ -91,7 +91,7 @@ def decimals_of(value) -> int:
     """Decimals a number was written with (42.2 → 1; 60.0 and 60 → 0)."""
     if not isinstance(value, (int, float)) or float(value).is_integer():
         return 0
-    return min(len(repr(float(value)).split(".")[1].rstrip("0")), 3)
+    return min(len(f"{float(value):.10f}".split(".")[1].rstrip("0")), 3)  # repr(1e-07) has no "."
 
 
 def number_format_for(decimals: int) -> str:
