@@ -261,6 +261,8 @@ FINDINGS_CELL_CHARS = 1000  # an entry of 10,000 characters is quoted, not copie
 def _as_text(v) -> str:
     """A clerk's entry as a plain text cell of the findings sheet: never a formula (a leading = is shown
     after an apostrophe), no control characters (not allowed in .xlsx), shortened when very long."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # Excel hands every number over as a float; show it as the clerk typed it
     text = "" if v is None else str(v).translate(_CONTROL)
     if len(text) > FINDINGS_CELL_CHARS:
         text = text[:FINDINGS_CELL_CHARS] + f"…（{len(text)}文字）"
