@@ -14,7 +14,9 @@ from .ops import Loaded, load_and_evaluate, write_results
 
 def evaluate_file(path, scheme: str | None = None) -> Evaluation:
     """Read-only: evaluate every KPI of the workbook file.  The file is never written."""
-    book = FileBook(path, data_only=True)
+    # formulas are read as formulas first, so that one whose result was never saved is reported, not read as blank;
+    # their saved results are read only when an input cell holds a formula
+    book = FileBook(path)
     return load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, Path(path).parent)).evaluation
 
 
