@@ -13,7 +13,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ..core import layout
 from ..core.render import STYLES, SheetPlan
 from ..errors import WorkbookError
 from ..ops import HIGHLIGHT_COLOURS

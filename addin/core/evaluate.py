@@ -131,8 +131,8 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
 
     if not k.goal_code:
         F("missing_goal", "goal_code")
-    for key in k.raw.get("_bad_codes", []):
-        res.computed = False
+    if k.raw.get("_bad_codes"):
+        res.computed = False  # an unknown 方向/算定式/... : computing with a guessed rule would mislead
 
     # --- entries
     _entry_findings(res, "baseline", k.baseline, "基準値", sheet)
@@ -383,10 +383,6 @@ def round_half_up(x: float, digits: int = 1) -> float:
     from decimal import ROUND_HALF_UP, Decimal
     q = Decimal(1).scaleb(-digits)
     return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
-
-
-def progress_text(p: float | None) -> str:
-    return "－" if p is None else f"{round_half_up(p * 100, 1):.1f}%"
 
 
 def _check_duplicates(kpis, results, sheet):

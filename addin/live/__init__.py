@@ -10,7 +10,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..core import layout
 from ..core.table import find_header, map_columns
 from ..core.values import is_percent_unit
 
@@ -161,6 +160,3 @@ class _unprotected:
                                  AllowInsertingHyperlinks=True)
         return False
 
-
-def owned_sheet_names() -> tuple[str, ...]:
-    return layout.OWNED_SHEETS
