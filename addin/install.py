@@ -73,15 +73,17 @@ def find_xlam() -> Path:
     """The built ``KPIAddin.xlam`` to install.
 
     Looked for, in this order: the ``KPI_ADDIN_XLAM`` environment variable,
-    a copy shipped as package data next to this module, and ``macros/`` of a
-    source checkout.
+    a copy shipped as package data next to this module, ``macros/`` of a
+    source checkout, and ``<prefix>/share/kpi-addin`` of an installed package.
     """
     candidates: list[Path] = []
     env = os.environ.get("KPI_ADDIN_XLAM")
     if env:
         candidates.append(Path(env))
     here = Path(__file__).resolve().parent
-    candidates += [here / XLAM_NAME, here / "data" / XLAM_NAME, here.parent / "macros" / XLAM_NAME]
+    candidates += [here / XLAM_NAME, here / "data" / XLAM_NAME, here.parent / "macros" / XLAM_NAME,
+                   # pip install places it here (setup.cfg [options.data_files])
+                   Path(sys.prefix) / "share" / "kpi-addin" / XLAM_NAME]
     for candidate in candidates:
         if candidate.is_file():
             return candidate

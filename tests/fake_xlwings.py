@@ -84,8 +84,10 @@ class FakeSheetApi:
         self.sheet.rec("Sheet.api.ProtectContents")
         return self.sheet.protected
 
-    def Unprotect(self):
+    def Unprotect(self, Password=None):
         self.sheet.rec("Sheet.api.Unprotect")
+        if self.sheet.password and Password != self.sheet.password:
+            raise RuntimeError("The password you supplied is not correct.")  # what Excel's COM raises
         self.sheet.protected = False
 
     def Protect(self, **kw):
@@ -174,6 +176,7 @@ class FakeSheet:
         self.book, self._name = book, name
         self.cells, self.formats = cells, formats
         self.protected = protected
+        self.password = None
         self.conditions: list[FakeFormatCondition] = []
         self.rec = book.rec
 

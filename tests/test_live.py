@@ -127,6 +127,15 @@ def test_workbook_without_kpi_sheet_is_refused_politely(press, tmp_path):
     assert "シート「KPI」がありません" in message
 
 
+def test_password_protected_kpi_sheet_is_refused_with_what_to_do(monkeypatch):
+    book, rec = fake_xlwings.open_book(SAMPLE)
+    book.sheet(layout.SHEET_KPI).password = "secret"
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    message = ribbon.dispatch("kpi_recalc")
+    assert "パスワードで保護" in message and "シート保護の解除" in message
+    assert book.app.alerts[-1][1] == "critical"
+
+
 def test_no_sheet_the_addin_creates_ends_in_py():
     assert not [n for n in layout.OWNED_SHEETS + (layout.SHEET_SETTINGS, layout.SHEET_KPI)
                 if n.lower().endswith(".py")]

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from ..core.table import find_header, map_columns
+from ..errors import KpiError
 from ..core.values import is_percent_unit
 
 # Excel constants (no win32com import needed)
@@ -146,10 +147,14 @@ class _unprotected:
     def __enter__(self):
         try:
             self.was = bool(self.sht.api.ProtectContents)
-            if self.was:
-                self.sht.api.Unprotect()
         except Exception:  # macOS / no protection API: write as is
             self.was = False
+        if self.was:
+            try:
+                self.sht.api.Unprotect()
+            except Exception as e:  # a password the clerk set: the tool does not guess it
+                raise KpiError(f"シート「{self.sht.name}」はパスワードで保護されているため書き込めません。"
+                               "［校閲］→［シート保護の解除］で保護を外してから、もう一度実行してください。") from e
         return self
 
     def __exit__(self, *exc):
