@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..core import layout
+from ..core.render import row_height
 from ..core.values import fiscal_year
 from . import styles as S
 
@@ -93,6 +94,9 @@ def _settings_sheet(ws, settings: dict):
     ws.sheet_view.showGridLines = False
 
 
+WRAPPED = ("name", "notes")  # long texts that wrap; names of goals and measures stay on one line
+
+
 def _kpi_sheet(ws, columns, rows, data_rows, settings):
     hr, first = layout.HEADER_ROW, layout.FIRST_DATA_ROW
     last = first + max(data_rows, len(rows)) - 1
@@ -127,7 +131,7 @@ def _kpi_sheet(ws, columns, rows, data_rows, settings):
                 cell.protection = S.LOCKED
             else:
                 cell.protection = S.UNLOCKED
-            if col.key in ("name", "goal_name", "policy_name", "measure_name", "notes"):
+            if col.key in WRAPPED:
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
         if col.choices:
             dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True,
@@ -151,6 +155,10 @@ def _kpi_sheet(ws, columns, rows, data_rows, settings):
             cell = ws.cell(r, ci, v)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 cell.number_format = "#,##0.0" if isinstance(v, float) else "#,##0"
+        # wrapped texts get the height they need (not every spreadsheet program fits rows when opening a file)
+        heights = [row_height(str(row.get(c.key) or ""), c.width) for c, _ in columns if c.key in WRAPPED]
+        if any(heights):
+            ws.row_dimensions[r].height = max(h for h in heights if h)
     ws.freeze_panes = ws.cell(first, 1 + [k for k, _ in keys].index("name") + 1)
     ws.auto_filter.ref = f"A{hr}:{ws.cell(hr, len(columns)).column_letter}{last}"
     ws.row_dimensions[hr].height = 30
