@@ -6,6 +6,7 @@ Reads each sheet once (one pass over its cells); writes only computed columns of
 from __future__ import annotations
 
 import zipfile
+from copy import copy
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -106,12 +107,18 @@ def render_plan(wb, plan: SheetPlan, after: str | None = None):
             if v is not None:
                 ws.cell(r, c, v)
     width = max(plan.width, 1)
+    layered: dict[tuple, object] = {}  # (style before, plan style) → style after: built once, then copied
     for name, r1, c1, r2, c2 in plan.styles:
         st = STYLES[name]
         for r in range(r1, r2 + 1):
             for c in range(c1, min(c2, width) + 1):
                 cell = ws.cell(r, c)
-                _merge_style(cell, st)
+                key = (None if cell._style is None else tuple(cell._style), name)
+                if key not in layered:
+                    _merge_style(cell, st)
+                    layered[key] = copy(cell._style)
+                else:
+                    cell._style = copy(layered[key])
     for fmt, r1, c1, r2, c2 in plan.number_formats:
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):

@@ -115,10 +115,10 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
     geometry = {"header_row": header, "columns": cols, "actual_columns": actual_cols, "target_columns": target_cols}
     input_cols = ([cols[c.key] for c in layout.INPUT_COLUMNS if c.key in cols] + list(actual_cols.values())
                   + list(target_cols.values()))
+    input_fields = {k: c for k, c in cols.items() if not layout.is_computed(k)}
     kpis: list[Kpi] = []
     for r in range(header + 1, len(block) + 1):
-        raw = {k: _cell(block, r, c) for k, c in cols.items() if not layout.column_for_header(
-            block[header - 1][c - 1]).computed}
+        raw = {k: _cell(block, r, c) for k, c in input_fields.items()}
         has_input = any(_text(_cell(block, r, c)) for c in input_cols)
         if not has_input:
             continue
