@@ -110,6 +110,44 @@ def _common_year(years) -> int | None:
     return max(set(ys), key=ys.count) if ys else None
 
 
+def plain_number(x):
+    """A figure as data: 499.0 → 499 (Excel hands every number over as a float), None stays None."""
+    return None if x is None else (int(x) if float(x).is_integer() else x)
+
+
+def column_years(ev: Evaluation) -> tuple[int | None, int | None, int | None]:
+    """The years in the list's headers (a), (b), (c): the most common baseline year, the evaluation year and the
+    most common target year.  A value from another year carries its own year, e.g. ``11 (R1)``."""
+    by = _common_year(r.baseline_year for r in ev.results)
+    ty = _common_year(r.kpi.target_year for r in ev.results) or ev.settings.plan_end
+    return by, ev.settings.evaluation_year, ty
+
+
+def summary_headers(ev: Evaluation, with_pace: bool = True) -> list[str]:
+    """Headers of the KPI list, as in 【KPI達成状況】: KPI名, 単位, 策定時 (H30)(a), 実績値 (R4)(b), ..."""
+    by, ey, ty = column_years(ev)
+    headers = [h.format(base=ev.settings.baseline_label or "策定時", by=V.era_label(by), ey=V.era_label(ey),
+                        ty=V.era_label(ty)) for h in SUMMARY_HEADERS]
+    headers[5] = "進捗率 (b)/(c)"
+    return headers if with_pace else headers[:7]
+
+
+def summary_notes(ev: Evaluation, internal: bool = True) -> list[str]:
+    """The footnotes under the list; the public version leaves out what refers to internal sheets and pace."""
+    notes = []
+    if any(r.kpi.formula == "difference" for r in ev.results):
+        notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
+    notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの"
+                 + ("（算定メモは「KPI」シートを参照）。" if internal else "。"))
+    notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
+    if internal:
+        notes.append("見込みは、基準値から目標値までを毎年同じだけ進むとした場合の評価年度の位置と実績との比較（"
+                     + "・".join(_pace_bands(ev.settings.pace_thresholds)) + "）。評価（区分）には影響しない。")
+    if any(r.override for r in ev.results):
+        notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
+    return notes
+
+
 def kpi_label(r: Result) -> str:
     """KPI name as printed: Mine City marks difference-formula KPIs with ※."""
     name = r.kpi.name
@@ -128,9 +166,7 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
     p = SheetPlan(SHEET_SUMMARY, widths={1: 46, 2: 8, 3: 13, 4: 13, 5: 13, 6: 10, 7: 10, 8: 9, 9: 22})
     classes = ev.scheme.classes
     ncols = len(SUMMARY_HEADERS)
-    by = _common_year(r.baseline_year for r in ev.results)
-    ey = s.evaluation_year
-    ty = _common_year(r.kpi.target_year for r in ev.results) or s.plan_end
+    by, ey, ty = column_years(ev)
     title = "【KPI達成状況】"
     p.add([title], "title")
     p.merges.append((1, 1, 1, ncols))
@@ -162,20 +198,14 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
     p.add([])
 
     # the KPI list
-    headers = [h.format(base=s.baseline_label or "策定時", by=V.era_label(by), ey=V.era_label(ey),
-                        ty=V.era_label(ty)) for h in SUMMARY_HEADERS]
-    headers[5] = "進捗率 (b)/(c)"
-    first_list_row = p.add(headers, "header")
+    first_list_row = p.add(summary_headers(ev), "header")
     p.print_title_rows = (first_list_row, first_list_row)
-    has_diff = False
-    has_override = False
     for code, name in ev.goals:
         t = tallies.get(code, {})
         gr = p.add([f"{code} {name}".strip() + "　" + "　".join(f"{c} {t.get(c, 0)}" for c in classes)]
                    + [None] * (ncols - 1), "goal")
         p.merges.append((gr, 1, gr, ncols))
         for res in (x for x in ev.results if x.kpi.goal_code == code):
-            has_diff |= res.kpi.formula == "difference"
             a = display_value(res.baseline, res.kpi.baseline, res.baseline_year, by)
             if res.baseline is None and res.kpi.cumulative and res.kpi.formula == "difference":
                 a = display_value(None, res.kpi.baseline, None, by)
@@ -183,7 +213,6 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
             c = display_value(res.target, res.kpi.target, res.target_year, ty)
             prog = res.progress if res.progress is not None else "－"
             status = res.status + ("（手入力）" if res.override else "")
-            has_override |= res.override
             pace = res.pace or {}
             r = p.add([kpi_label(res), res.kpi.unit, a, b, c, prog, status or "－",
                        pace.get("status") or "－", pace.get("text") or "－"], "cell")
@@ -204,16 +233,7 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
             if res.status:
                 p.fills.setdefault(ev.scheme.colors.get(res.status, "FFFFFF"), []).append((r, 7))
     p.add([])
-    notes = []
-    if has_diff:
-        notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
-    notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの（算定メモは「KPI」シートを参照）。")
-    notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
-    notes.append("見込みは、基準値から目標値までを毎年同じだけ進むとした場合の評価年度の位置と実績との比較（"
-                 + "・".join(_pace_bands(s.pace_thresholds)) + "）。評価（区分）には影響しない。")
-    if has_override:
-        notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
-    for n in notes:
+    for n in summary_notes(ev):
         r = p.add([n], "note")
     p.freeze = None
     return p

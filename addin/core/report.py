@@ -4,11 +4,7 @@ from __future__ import annotations
 from . import values as V
 from .evaluate import Evaluation, round_half_up
 from .findings import SEVERITY_ORDER, sort_findings
-from .render import kpi_label
-
-
-def _num(x):
-    return None if x is None else (int(x) if float(x).is_integer() else x)
+from .render import kpi_label, plain_number
 
 
 def evaluation_report(ev: Evaluation, source: str = "") -> dict:
@@ -25,11 +21,11 @@ def evaluation_report(ev: Evaluation, source: str = "") -> dict:
             "policy": k.policy_code or None,
             "measure": k.measure_code or None,
             "unit": k.unit,
-            "baseline": _num(r.baseline),
+            "baseline": plain_number(r.baseline),
             "baseline_year": r.baseline_year,
-            "actual": _num(r.actual),
+            "actual": plain_number(r.actual),
             "actual_year": r.actual_year,
-            "target": _num(r.target),
+            "target": plain_number(r.target),
             "target_year": r.target_year,
             "direction": k.direction,
             "formula": k.formula,

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from ..core import values as V
 from ..core.evaluate import Evaluation, Result, round_half_up
-from ..core.render import decimals_of, display_value, kpi_label, progress_display
+from ..core.render import (column_years, decimals_of, display_value, kpi_label, plain_number,
+                           progress_display, summary_headers, summary_notes)
 
 FORMULA_TEXT = {"ratio": "比率 (b)/(c)", "difference": "差分 (b-a)/(c-a)"}
-DIFFERENCE_NOTE = "※印の進捗率は、(b-a)/(c-a)により算出"
 
 
 @dataclass(frozen=True)
@@ -90,39 +90,17 @@ class PublicReport:
         return sep.join(f"{c} {t.get(c, 0)}件" for c in self.classes)
 
 
-def _common_year(years) -> int | None:
-    ys = [y for y in years if y]
-    return max(set(ys), key=ys.count) if ys else None
-
-
-def _num(x):
-    return None if x is None else (int(x) if float(x).is_integer() else x)
-
-
 def public_report(ev: Evaluation) -> PublicReport:
     """Copy the approved values out of the Evaluation (the same figures as 【KPI達成状況】)."""
     s = ev.settings
-    by = _common_year(r.baseline_year for r in ev.results)
-    ey = s.evaluation_year
-    ty = _common_year(r.kpi.target_year for r in ev.results) or s.plan_end
-    base = s.baseline_label or "策定時"
-    headers = ["KPI名", "単位", f"{base} ({V.era_label(by)})(a)", f"実績値 ({V.era_label(ey)})(b)",
-               f"目標 ({V.era_label(ty)})(c)", "進捗率 (b)/(c)", "評価"]
+    by, ey, ty = column_years(ev)
+    headers = summary_headers(ev, with_pace=False)
     descriptions = {c.get("label"): c.get("description", "") for c in ev.scheme.data.get("classes", [])}
     rep = PublicReport(s.municipality or "", s.plan_name or "", ey, ev.scheme.title, list(ev.scheme.classes),
                        dict(ev.scheme.colors), descriptions, list(ev.goals),
                        {k: dict(v) for k, v in ev.tallies.items()}, headers)
-    has_diff = has_override = False
-    for r in ev.results:
-        rep.rows.append(_row(r, by, ey, ty))
-        has_diff |= r.kpi.formula == "difference"
-        has_override |= bool(r.override)
-    if has_diff:
-        rep.notes.append("備考　目標指標の" + DIFFERENCE_NOTE)
-    rep.notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの。")
-    rep.notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
-    if has_override:
-        rep.notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
+    rep.rows.extend(_row(r, by, ey, ty) for r in ev.results)
+    rep.notes.extend(summary_notes(ev, internal=False))
     return rep
 
 
@@ -138,8 +116,8 @@ def _row(r: Result, by, ey, ty) -> PublicRow:
         goal_code=k.goal_code or "", goal_name=k.goal_name or "", policy_code=k.policy_code or "",
         measure_code=k.measure_code or "", kpi_id=k.kpi_id or "", name=k.name or "", label=kpi_label(r),
         unit=k.unit or "",
-        baseline=_num(r.baseline), baseline_year=r.baseline_year, actual=_num(r.actual), actual_year=r.actual_year,
-        target=_num(r.target), target_year=r.target_year,
+        baseline=plain_number(r.baseline), baseline_year=r.baseline_year, actual=plain_number(r.actual), actual_year=r.actual_year,
+        target=plain_number(r.target), target_year=r.target_year,
         cells=tuple(_cell_text(v, dec) for v in (a, b, c)),
         progress=r.progress,
         progress_percent=None if r.progress is None else round_half_up(r.progress * 100, 1),
