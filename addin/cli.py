@@ -161,6 +161,10 @@ def main(argv=None) -> int:
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not a problem of the tool
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:  # never a traceback for a clerk; the type helps the IT section
         print(f"エラー: 予期しない問題が発生しました（{type(e).__name__}: {e}）。"
               "ファイルを添えて担当者に連絡してください。", file=sys.stderr)
