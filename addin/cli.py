@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from .core.findings import ERROR, WARNING, Severity
 from .errors import KpiError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_CANNOT_RUN = 0, 1, 2
@@ -32,7 +33,7 @@ def cmd_validate(args) -> int:
     else:
         _print_findings(ev.findings, sys.stdout)
         c = report["counts"]
-        print(f"検証: KPI {len(ev.results)}件　エラー {c['エラー']}件　警告 {c['警告']}件　情報 {c['情報']}件")
+        print(f"検証: KPI {len(ev.results)}件　" + "　".join(f"{sev.label} {c[sev.value]}件" for sev in Severity))
     return EXIT_OK if report["valid"] else EXIT_FINDINGS
 
 
@@ -54,8 +55,8 @@ def cmd_recalc(args) -> int:
     loaded, backup = recalc_file(args.file, args.scheme)
     ev = loaded.evaluation
     print(tally_text(ev))
-    errors = [f for f in ev.findings if f.severity == "エラー"]
-    warnings = [f for f in ev.findings if f.severity == "警告"]
+    errors = [f for f in ev.findings if f.severity == ERROR]
+    warnings = [f for f in ev.findings if f.severity == WARNING]
     print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「KPI達成状況」「検証結果」）。"
           f"元のファイルは「{backup.name}」に保存しました。")
     if errors or warnings:

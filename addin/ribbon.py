@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from .core import layout
+from .core.findings import ERROR, WARNING
 from .errors import KpiError
 
 XLWINGS_VERSION = "0.37.8"  # the version the add-in's VBA (macros/KPIAddin.xlam) was built from
@@ -30,8 +31,8 @@ def _evaluate(book, scheme_override=None):
 
 
 def _counts(ev) -> str:
-    e = sum(1 for f in ev.findings if f.severity == "エラー")
-    w = sum(1 for f in ev.findings if f.severity == "警告")
+    e = sum(1 for f in ev.findings if f.severity == ERROR)
+    w = sum(1 for f in ev.findings if f.severity == WARNING)
     return f"エラー {e}件・警告 {w}件"
 
 
@@ -43,7 +44,7 @@ def validate(book) -> str:
     write_checks(live, loaded)
     live.replace_sheet(findings_plan(loaded.evaluation.findings), after=layout.SHEET_KPI)
     ev = loaded.evaluation
-    if not any(f.severity in ("エラー", "警告") for f in ev.findings):
+    if not any(f.severity in (ERROR, WARNING) for f in ev.findings):
         return f"KPI {len(ev.results)}件を検証しました。問題は見つかりませんでした。"
     return (f"KPI {len(ev.results)}件を検証しました。{_counts(ev)}があります。"
             f"シート「{layout.SHEET_FINDINGS}」のセル番地をクリックすると該当セルへ移動します。")
@@ -56,7 +57,7 @@ def recalc(book) -> str:
     write_results(live, loaded)
     ev = loaded.evaluation
     total = ev.tallies["total"]
-    summary = "・".join(f"{c} {total.get(c, 0)}" for c in ev.scheme.classes)
+    summary = "・".join(f"{c} {total.get(c, 0)}" for c in ev.tally_columns)
     return (f"KPI {len(ev.results)}件を再計算し、シート「{layout.SHEET_SUMMARY}」を作り直しました。\n"
             f"{summary}\n{_counts(ev)}（シート「{layout.SHEET_FINDINGS}」）")
 

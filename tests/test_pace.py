@@ -38,7 +38,8 @@ def test_needed_is_rounded_up_never_understated():
 
 def test_lower_is_better():
     # 要介護認定率 18.7 → target 18.5 (R6); 18.6 in R4 is behind the path (18.5667 expected)
-    p = pace(actual=18.6, target=18.5, target_year=2024, eval_year=2022, baseline=18.7, baseline_year=2019, unit="%")
+    p = pace(actual=18.6, target=18.5, target_year=2024, eval_year=2022, baseline=18.7, baseline_year=2019, unit="%",
+             sense=-1)
     assert p["status"] in ("やや遅れ", "遅れ") and p["ratio"] == pytest.approx(0.1 / (0.2 * 3 / 5))
     assert p["text"] == "年▲0.1%（あと2年）"
 

@@ -146,5 +146,7 @@ def test_entries_with_errors_exit_1_and_the_rest_is_computed(run, sample_copy):
     rep = run("evaluate", sample_copy, "--json")
     assert rep.exit_code == 1
     kpis = rep.json()["kpis"]
-    assert kpis[0]["progress"] is None and kpis[0]["status"] is None
-    assert sum(1 for k in kpis if k["status"]) == 77
+    # the KPI with the error stays in the tally, as 評価対象外, and the summary says so
+    assert kpis[0]["progress"] is None and kpis[0]["status"] == "評価対象外"
+    assert sum(1 for k in kpis if k["status"] not in (None, "評価対象外")) == 77
+    assert rep.json()["tallies"]["total"]["評価対象外"] == 1 and sum(rep.json()["tallies"]["total"].values()) == 78

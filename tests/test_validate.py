@@ -210,7 +210,7 @@ def highlighted(ws, ref: str) -> str | None:
     check = ws.cell(row, header.index("検証") + 1).value or ""
     parts = dict(p.split(":", 1) for p in check.split(" ／ ") if ":" in p)
     for sev in (ERROR, WARNING):
-        if ref in parts.get(sev, "").split():
+        if ref in parts.get(sev.label, "").split():
             return sev
     return None
 
@@ -315,7 +315,17 @@ CHECKS = [
      ("target_equals_baseline", "目標値", WARNING)),
     ("lower is better, target above baseline", KPI, {"方向": "減少"}, ("direction_conflict", "方向", WARNING)),
     ("direction unstated, target below baseline", "放課後子ども教室延べ事業参加人数", {"方向": None},
-     ("direction_conflict", "方向", WARNING)),
+     ("direction_needed", "方向", ERROR)),
+    ("direction unstated, target above baseline", KPI, {"方向": None}, ("direction_inferred", "方向", INFO)),
+    ("以上 target, direction 減少", KPI, {"方向": "減少", "目標値": "540以上"}, ("direction_kind_conflict", "方向", WARNING)),
+    ("lower is better with the ratio", "がん検診受診率", {"方向": "減少", "目標値": 9.5},
+     ("formula_replaced", "算定式", WARNING)),
+    ("lower is better, formula blank", "がん検診受診率", {"方向": "減少", "目標値": 9.5, "算定式": None},
+     ("formula_inferred", "算定式", INFO)),
+    ("difference, target on the worse side", "定住促進事業利用世帯人数(累計)※", {"目標値": 100},
+     ("target_wrong_side", "目標値", WARNING)),
+    ("period target, latest stated", KPI, {"目標値": "5年間に2,000千人", "実績の集計": "最新年度"},
+     ("aggregation_conflict", "実績の集計", WARNING)),
     ("unknown direction", KPI, {"方向": "上昇"}, ("unknown_code", "方向", ERROR)),
     ("unknown formula", KPI, {"算定式": "割合"}, ("unknown_code", "算定式", ERROR)),
     ("unknown cumulative", KPI, {"累計": "はいはい"}, ("unknown_code", "累計", ERROR)),
@@ -446,6 +456,14 @@ def _battery(tmp_path, sheet):
                  at("株式会社化した集落営農法人数", "目標年度"): "H6", at("市内企業のキャリアガイダンス開催回数", "目標年度"): "来年",
                  at(diff, "目標値"): 9, at("美祢あきない活性化応援事業実施件数", "方向"): "減少",
                  at("放課後子ども教室延べ事業参加人数", "方向"): None, at("協議会の支援により起業した事業者数", "方向"): "上昇",
+                 at("スポーツを通じたイベント等への参加者数", "方向"): None,
+                 at("Wi-Fi 設置数", "方向"): "減少", at("Wi-Fi 設置数", "目標値"): "13以上",
+                 at("がん検診受診率", "方向"): "減少", at("がん検診受診率", "目標値"): 9.5,
+                 at("ファミリーサポートセンター会員数", "方向"): "減少", at("ファミリーサポートセンター会員数", "目標値"): 350,
+                 at("ファミリーサポートセンター会員数", "算定式"): None,
+                 at("定住促進事業利用世帯人数(累計)※", "目標値"): 100,
+                 at("ふるさと納税寄附者数", "目標値"): "5年間に20,000人",
+                 at("ふるさと納税寄附者数", "実績の集計"): "最新年度",
                  at("農林水産品の高付加価値認定商品数", "KPI番号"): "1-1-1-01",
                  at("道の駅の商品販売額", "KPI名"): KPI,
                  at("市内の高校の新卒者の美祢市内就職率", "評価(手入力)"): "すごい",
@@ -483,6 +501,8 @@ BATTERY_CODES = {
     "percent_fraction", "percent_range", "missing_target", "missing_actual", "actual_marker", "missing_baseline",
     "missing_goal", "missing_name", "stale_actual", "future_year", "year_order", "bad_year",
     "target_equals_baseline", "zero_target", "progress_undefined", "direction_conflict", "target_below_baseline",
+    "direction_needed", "direction_inferred", "direction_kind_conflict", "formula_replaced", "formula_inferred",
+    "target_wrong_side", "aggregation_conflict",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
     "settings_invalid", "no_kpis", "missing_sheet",
 }

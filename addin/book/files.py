@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ..core.findings import ERROR
 from ..core.render import STYLES, SheetPlan
 from ..errors import WorkbookError
 from ..ops import HIGHLIGHT_COLOURS
@@ -84,7 +85,7 @@ def set_highlights(ws, rules):
         cf._cf_rules[rng] = rs
     for severity, sqref, formula in rules:
         bg, fg = HIGHLIGHT_COLOURS[severity]
-        cf.add(sqref, FormulaRule(formula=[f"AND({HIGHLIGHT_MARK},{formula})"], stopIfTrue=severity == "エラー",
+        cf.add(sqref, FormulaRule(formula=[f"AND({HIGHLIGHT_MARK},{formula})"], stopIfTrue=severity == ERROR,
                                   fill=PatternFill("solid", start_color=bg, end_color=bg, bgColor=bg),
                                   font=Font(color=fg)))
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from . import layout
 from . import values as V
-from .findings import ERROR, Finding
+from .findings import ERROR, INFO, Finding
 from .layout import SHEET_KPI
 from .model import Kpi, Settings
 from .pace import pace as pace_of
-from .scheme import EPS, Facts, Scheme, get_scheme
+from .scheme import EPS, UNRATED, Facts, Scheme, get_scheme
 
 
 @dataclass
@@ -37,6 +38,9 @@ class Result:
     target: float | None = None
     target_year: int | None = None
     facts: Facts | None = None
+    direction: str | None = None     # up / down / keep as used (stated, or inferred: see direction_stated)
+    direction_stated: bool = False
+    formula_used: str | None = None  # ratio / difference / inverse_ratio, where a progress was computed
     computed: bool = True            # False when an error in the row stopped the computation
     findings: list[Finding] = field(default_factory=list)
     pace: dict | None = None
@@ -55,15 +59,23 @@ class Evaluation:
     goals: list[tuple[str, str]]     # (code, name) in order of first appearance
 
     @property
+    def tally_columns(self) -> list[str]:
+        """The columns of every tally: the scheme's classes, and 評価対象外 when some KPI could not be evaluated
+        (an input error, an undecidable direction), so that every KPI of the sheet is counted somewhere."""
+        extra = [UNRATED] if any(r.status == UNRATED for r in self.results) and UNRATED not in self.scheme.classes \
+            else []
+        return list(self.scheme.classes) + extra
+
+    @property
     def tallies(self) -> dict[str, dict[str, int]]:
-        """Counts per goal code and ``total``, each mapping every class label (in scheme order) to a count."""
-        t = {code: {c: 0 for c in self.scheme.classes} for code, _ in self.goals}
-        t["total"] = {c: 0 for c in self.scheme.classes}
+        """Counts per goal code and ``total``, each mapping every tally column (in order) to a count.
+        A KPI without a goal code is counted in ``total`` only (its row carries a finding)."""
+        cols = self.tally_columns
+        t = {code: {c: 0 for c in cols} for code, _ in self.goals}
+        t["total"] = {c: 0 for c in cols}
         for r in self.results:
-            if not r.status or not r.kpi.goal_code:
-                continue
-            t.setdefault(r.kpi.goal_code, {c: 0 for c in self.scheme.classes})
-            for key in (r.kpi.goal_code, "total"):
+            keys = (r.kpi.goal_code, "total") if r.kpi.goal_code else ("total",)
+            for key in keys:
                 t[key][r.status] = t[key].get(r.status, 0) + 1
         return t
 
@@ -123,9 +135,205 @@ def _fmt(x) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.10g}"
 
 
+# --- the rules, one small pure function each --------------------------------------------------------------
+#
+# Sign and direction (../shared/DOMAIN.md "Sign and direction"): the ratio b/c means "how much of the target is
+# reached" only when the figures are not negative, the target is above zero and higher is better.  Everywhere
+# else the difference (b-a)/(c-a) is used and 算定メモ says so.  Whatever the formula:
+# - reaching the target in the KPI's direction is the top class (Scheme.classify);
+# - ending worse than the baseline is never the top class nor an improvement (Scheme.classify);
+# - what cannot be computed is said (算定メモ and a finding), and every KPI is in the tally (評価対象外 at worst).
+
+SENSE = {"up": 1, "down": -1, "keep": 1}
+DIRECTION_LABEL = {"up": "増加", "down": "減少", "keep": "維持"}
+
+
+@dataclass
+class Direction:
+    """Which way is better for one KPI, and whether the clerk said so."""
+    value: str | None                # up / down / keep; None when it cannot be decided
+    stated: bool
+    sense: int = 1                   # +1 higher is better, -1 lower is better
+    why: str = ""                    # how an inferred direction was inferred (for 算定メモ)
+
+
+def decide_direction(k: Kpi, baseline: float | None, target_e: V.Entry | None) -> Direction:
+    """The stated 方向 wins; a blank is filled from the target's wording or from target vs baseline, and a blank
+    with the target below the baseline cannot be decided (increase with a planned decline, or lower is better?)."""
+    if _has_text(k.raw.get("direction")):
+        sense = -1 if k.direction == "down" else 1
+        if k.direction == "keep" and target_e is not None and target_e.kind == V.AT_MOST:
+            sense = -1
+        return Direction(k.direction, True, sense)
+    kind = target_e.kind if target_e is not None else None
+    if kind == V.AT_LEAST:
+        return Direction("up", False, 1, "目標が「以上」のため")
+    if kind == V.AT_MOST:
+        return Direction("down", False, -1, "目標が「以下」のため")
+    if kind == V.KEEP:
+        return Direction("keep", False, 1, "目標が「維持」のため（基準値以上で達成）")
+    target = target_e.value if target_e is not None and target_e.kind in (V.NUMBER, V.SUM_OVER) else None
+    if baseline is not None and target is not None and kind == V.NUMBER:
+        if target < baseline - EPS:
+            return Direction(None, False)
+        if target > baseline + EPS:
+            return Direction("up", False, 1, "目標値が基準値より大きいため")
+    return Direction("up", False, 1, "既定により")
+
+
+def decide_aggregation(k: Kpi, target_e: V.Entry | None) -> tuple[str, str, str]:
+    """How yearly actuals make the figure: (aggregation, memo, conflict).  A period-total target (``5年間に50件``)
+    suggests summing, but a stated 実績の集計 or 累計 = ○ (the figure is already a running total) wins."""
+    stated = _has_text(k.raw.get("aggregation"))
+    if target_e is None or target_e.kind != V.SUM_OVER:
+        return k.aggregation, "", ""
+    if stated and k.aggregation != "sum":
+        label = {v: t for t, v in layout.AGGREGATIONS.items()}.get(k.aggregation, k.aggregation)
+        return k.aggregation, "", f"実績の集計が「{label}」"
+    if k.cumulative and not stated:
+        return "latest", "累計値のため、最新年度の値を期間の合計として評価。", ""
+    if not stated:
+        return "sum", "目標が期間の合計のため、各年度の実績値を合計して評価。", ""
+    return "sum", "", ""
+
+
+@dataclass
+class Actual:
+    value: float | None = None
+    year: int | None = None
+    entry: V.Entry | None = None
+    column_year: int | None = None   # the year column it was read from
+    carried_out: bool = True
+    marker: str = ""                 # the missing marker typed (集計中, 未実施 ...)
+
+
+def select_actual(k: Kpi, years: list[int], aggregation: str, plan_start: int | None) -> Actual:
+    """The latest filled year up to the evaluation year, or the sum over the plan period for flows."""
+    filled = [y for y in years if not k.actuals[y].is_blank]
+    if not filled:
+        return Actual()
+    y = filled[-1]
+    e = k.actuals[y]
+    out = Actual(entry=e, year=e.year or y, column_year=y)
+    if aggregation == "sum":
+        nums = [k.actuals[x].value for x in filled if k.actuals[x].is_number and (not plan_start or x >= plan_start)]
+        out.value = sum(nums) if nums else None
+    elif e.kind in (V.NUMBER, V.DONE):
+        out.value = e.value
+    elif e.kind == V.MISSING:
+        out.marker = str(e.marker or "")
+        out.carried_out = e.marker not in V.NOT_DONE_MARKERS
+    return out
+
+
+@dataclass
+class Progress:
+    value: float | None = None
+    formula: str | None = None       # ratio / difference / inverse_ratio: what was used
+    memo: str = ""                   # for 算定メモ
+    finding: str = ""                # a finding code that explains an unusual choice or an undefined progress
+    params: dict = field(default_factory=dict)
+
+
+def ratio_meaningful(sense: int, baseline: float | None, target: float) -> bool:
+    """b/c reads as "share of the target reached" only for higher-is-better KPIs with a positive target and a
+    baseline that is not negative (DOMAIN "Sign and direction").  A negative actual alone keeps the ratio: with a
+    positive target b/c still orders every actual rightly (it is simply below zero)."""
+    return sense > 0 and target > EPS and (baseline is None or baseline >= -EPS)
+
+
+def difference(actual: float, base: float, target: float) -> float:
+    """Mine City ※: (b-a)/(c-a)."""
+    return (actual - base) / (target - base)
+
+
+def compute_progress(formula: str, formula_stated: bool, sense: int, direction_label: str,
+                     baseline: float | None, base_for_diff: float | None, actual: float, target: float) -> Progress:
+    """進捗率 of a numeric target, by the stated formula where it is meaningful; see the module's rule."""
+    if formula == "difference" and formula_stated:
+        if base_for_diff is None:
+            return Progress(memo="基準値がないため、差分 (b-a)/(c-a) で算定できません。", finding="progress_undefined")
+        if abs(target - base_for_diff) < EPS:
+            return Progress(memo="目標値が基準値と同じため、差分 (b-a)/(c-a) では算定できません。",
+                            finding="target_equals_baseline", params={"value": _fmt(target)})
+        if sense * (target - base_for_diff) < 0:
+            return Progress(memo="目標値が基準値より悪い側にあるため、差分では算定できません（達成は目標値との比較で判定）。",
+                            finding="target_wrong_side",
+                            params={"target": _fmt(target), "baseline": _fmt(base_for_diff),
+                                    "direction": direction_label})
+        return Progress(difference(actual, base_for_diff, target), "difference")
+    if ratio_meaningful(sense, baseline, target):
+        return Progress(actual / target, "ratio")
+    why = "小さいほど良い指標のため、" if sense < 0 else "目標値が0以下か基準値が負の値のため、"
+    if base_for_diff is not None and sense * (target - base_for_diff) > EPS:
+        return Progress(difference(actual, base_for_diff, target), "difference",
+                        memo=f"{why}差分 (b-a)/(c-a) で算定。",
+                        finding="formula_replaced" if formula_stated else "formula_inferred", params={"why": why})
+    if sense < 0 and actual > EPS and target > EPS and base_for_diff is None:
+        return Progress(target / actual, "inverse_ratio",
+                        memo="小さいほど良い指標で基準値がないため、(c)/(b) で算定。")
+    if sense > 0 and abs(target) < EPS:
+        return Progress(memo="目標値が0のため、比率 (b)/(c) では算定できません。", finding="zero_target")
+    if base_for_diff is not None and abs(target - base_for_diff) < EPS:
+        return Progress(memo=f"{why}差分で算定すべきところ、目標値が基準値と同じため算定できません。",
+                        finding="target_equals_baseline", params={"value": _fmt(target)})
+    return Progress(memo=f"{why}比率 (b)/(c) は使えず、基準値がない（または目標値が基準値より悪い側にある）ため"
+                         "差分 (b-a)/(c-a) でも算定できません。", finding="progress_undefined")
+
+
+def keep_progress(sense: int, reference: float, actual: float) -> tuple[float | None, bool]:
+    """現状維持 / ``1.73を維持``: achieved when the actual is not worse than the reference; the progress is 100%
+    then, else the share of the reference kept (only where that share means something)."""
+    achieved = sense * (actual - reference) >= -EPS
+    if achieved:
+        return 1.0, True
+    if reference > EPS and actual >= -EPS:
+        return (actual / reference if sense > 0 else reference / actual if actual > EPS else None), False
+    return None, False
+
+
+def compare_with_baseline(actual: float | None, base: float | None, sense: int) -> str | None:
+    """better / same / worse in the KPI's direction; None when there is nothing to compare."""
+    if actual is None or base is None:
+        return None
+    if abs(actual - base) < EPS:
+        return "same"
+    return "better" if sense * (actual - base) > 0 else "worse"
+
+
+def _entry_checks(res: Result, eval_year, years, sheet) -> None:
+    """Findings on the entries themselves (unreadable, approximate, units ...)."""
+    k = res.kpi
+    _entry_findings(res, "baseline", k.baseline, "基準値", sheet)
+    _entry_findings(res, "target", k.target, "目標値", sheet)
+    for y in years:
+        _entry_findings(res, f"actual_{y}", k.actuals[y], f"実績値（{V.era_label(y)}）", sheet)
+    for y in sorted(k.targets):
+        if eval_year is None or y <= eval_year:
+            _entry_findings(res, f"target_{y}", k.targets[y], f"目標値（{V.era_label(y)}）", sheet)
+
+
+def _percent_checks(k: Kpi, entries, F) -> None:
+    """A % KPI: values beyond 100 (negative rates such as 社会移動率 −0.35% are legitimate), and fractions
+    typed where percents are meant (0.35 for 35%)."""
+    if not V.is_percent_unit(k.unit):
+        return
+    for key, e in entries:
+        if e is None or e.value is None or e.kind != V.NUMBER:
+            continue
+        if e.value > 100 and not k.unit.startswith("▲"):
+            F("percent_range", key, e.raw, value=_fmt(e.value))
+        elif not isinstance(e.raw, bool) and 0 < e.value < 1 and not e.percent_sign:
+            others = [x.value for _, x in entries[:2] if x is not None and x.value is not None]
+            if others and all(o >= 1 for o in others if o is not e.value):
+                F("percent_fraction", key, e.raw, percent=_fmt(e.value * 100))
+
+
 def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHEET_KPI,
                  settings: Settings | None = None) -> Result:
+    """One KPI: entries checked, the actual selected, progress computed, status classified, pace beside it."""
     res = Result(kpi=k)
+    memos: list[str] = []
     F = lambda code, key="", entry=None, **p: res.findings.append(  # noqa: E731
         Finding(code, sheet, k.cells.get(key, ""), entry, k.name, row=k.row, params=p))
 
@@ -134,208 +342,122 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     if k.raw.get("_bad_codes"):
         res.computed = False  # an unknown 方向/算定式/... : computing with a guessed rule would mislead
 
-    # --- entries
-    _entry_findings(res, "baseline", k.baseline, "基準値", sheet)
-    _entry_findings(res, "target", k.target, "目標値", sheet)
     years = sorted(y for y in k.actuals if eval_year is None or y <= eval_year)
-    for y in years:
-        _entry_findings(res, f"actual_{y}", k.actuals[y], f"実績値（{V.era_label(y)}）", sheet)
+    _entry_checks(res, eval_year, years, sheet)
 
+    # --- target: the evaluation year's own target where the plan sets one, else the final target
     base_e, target_e = k.baseline, k.target
     res.baseline_year = (base_e.year if base_e and base_e.year else None) or k.baseline_year
     res.target_year = (target_e.year if target_e and target_e.year else None) or k.target_year
-    # a target per year (目標値 R4 columns): the evaluation year's own target, when the plan sets one
-    for y in sorted(k.targets):
-        if eval_year is None or y <= eval_year:
-            _entry_findings(res, f"target_{y}", k.targets[y], f"目標値（{V.era_label(y)}）", sheet)
-    year_target_e = k.targets.get(eval_year) if eval_year is not None else None
     final_target_e, final_target_year = target_e, res.target_year
+    year_target_e = k.targets.get(eval_year) if eval_year is not None else None
     if year_target_e is not None and not year_target_e.is_blank:
         target_e = year_target_e
         res.target_year = eval_year
     res.baseline = base_e.value if base_e and base_e.kind == V.NUMBER else None
-    if base_e is not None and base_e.is_blank and k.kind != "qualitative":
+    decided = bool(k.status_override) or k.kind == "qualitative"
+    if base_e is not None and base_e.is_blank and not decided:
         F("missing_baseline", "baseline")
     _year_order_findings(res, eval_year, F)
 
-    # --- the actual: latest year up to the evaluation year, or the sum over the period for flows
-    filled = [y for y in years if not k.actuals[y].is_blank]
-    aggregation = k.aggregation
-    if target_e is not None and target_e.kind == V.SUM_OVER and aggregation == "latest":
-        aggregation = "sum"
-    carried_out = True
-    if filled:
-        y = filled[-1]
-        e = k.actuals[y]
-        res.actual_entry = e
-        res.actual_year = e.year or y
+    # --- the actual
+    aggregation, memo, conflict = decide_aggregation(k, target_e)
+    memos.append(memo)
+    if conflict:
+        F("aggregation_conflict", "aggregation", k.raw.get("aggregation") or k.raw.get("cumulative"),
+          target=str(target_e.raw), stated=conflict)
+    act = select_actual(k, years, aggregation, settings.plan_start if settings else None)
+    res.actual, res.actual_entry = act.value, act.entry
+    res.actual_year = act.year
+    if act.entry is not None:
+        key = f"actual_{act.column_year}"
         # stale: the latest actual is from a year before the evaluation year (its own year, e.g. 11(R1), or its
         # column's when the evaluation year's column is still empty)
-        if eval_year and res.actual_year < eval_year:
-            F("stale_actual", f"actual_{y}", e.raw, entry_year=_year_text(res.actual_year),
+        if eval_year and act.year < eval_year:
+            F("stale_actual", key, act.entry.raw, entry_year=_year_text(act.year), eval_year=_year_text(eval_year))
+        if act.entry.year and eval_year and act.entry.year > eval_year:
+            F("future_year", key, act.entry.raw, entry_year=_year_text(act.entry.year),
               eval_year=_year_text(eval_year))
-        if e.year and eval_year and e.year > eval_year:
-            F("future_year", f"actual_{y}", e.raw, entry_year=_year_text(e.year), eval_year=_year_text(eval_year))
             res.computed = False
-        if aggregation == "sum":
-            nums = [k.actuals[x].value for x in filled if k.actuals[x].is_number]
-            if settings and settings.plan_start:
-                nums = [k.actuals[x].value for x in filled
-                        if k.actuals[x].is_number and x >= settings.plan_start]
-            res.actual = sum(nums) if nums else None
-        elif e.kind in (V.NUMBER, V.DONE):
-            res.actual = e.value
-        elif e.kind == V.MISSING:
-            carried_out = e.marker not in V.NOT_DONE_MARKERS
-            F("actual_marker", f"actual_{y}", e.raw)
-    elif k.kind != "qualitative" and not k.status_override:
+        if act.marker:
+            F("actual_marker", key, act.entry.raw)
+    elif not decided:
         F("missing_actual", f"actual_{years[-1]}" if years else "name", year=_year_text(eval_year))
+    _percent_checks(k, [("baseline", base_e), ("target", target_e)] + [(f"actual_{y}", k.actuals[y]) for y in years],
+                    F)
 
-    # percent sanity
-    if V.is_percent_unit(k.unit):
-        for key, e in [("baseline", base_e), ("target", target_e)] + [(f"actual_{y}", k.actuals[y]) for y in years]:
-            if e is None or e.value is None or e.kind != V.NUMBER:
-                continue
-            if not (0 <= e.value <= 100) and not k.unit.startswith("▲"):
-                F("percent_range", key, e.raw, value=_fmt(e.value))
-            elif not isinstance(e.raw, bool) and 0 < e.value < 1 and not e.percent_sign:
-                others = [x.value for x in [base_e, target_e] if x is not None and x.value is not None]
-                if others and all(o >= 1 for o in others if o is not e.value):
-                    F("percent_fraction", key, e.raw, percent=_fmt(e.value * 100))
-
-    # --- target
+    target_value = None
     if target_e is None or target_e.is_blank:
-        if k.kind != "qualitative" and not k.status_override:
+        if not decided:
             F("missing_target", "target")
-        target_value = None
     else:
         target_value = target_e.value
     res.target = target_value
 
-    # direction against the target (warning only: the clerk states the direction)
-    if (k.direction in ("up", "down") and res.baseline is not None and target_value is not None
-            and target_e.kind == V.NUMBER):
-        if k.direction == "down" and target_value > res.baseline:
-            F("direction_conflict", "direction", k.raw.get("direction"), direction="減少",
-              target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="大きい値")
-        elif k.direction == "up" and target_value < res.baseline - EPS:
-            # DOMAIN "Traps": 放課後子ども教室 5,004 → 5,000 is still higher-is-better.  The clerk's stated 増加 is
-            # trusted (a note only); a direction left blank (増加 by default) is worth a warning.
-            if _has_text(k.raw.get("direction")):
-                F("target_below_baseline", "target", target_e.raw, target=_fmt(target_value),
-                  baseline=_fmt(res.baseline))
-            else:
-                F("direction_conflict", "direction", k.raw.get("direction"), direction="増加（未入力のため既定）",
-                  target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="小さい値")
+    # --- direction: stated, or inferred (said in 算定メモ), or undecidable (no status)
+    d = decide_direction(k, res.baseline, target_e)
+    res.direction, res.direction_stated = d.value, d.stated
+    if d.value is None:
+        F("direction_needed", "direction", k.raw.get("direction"), target=_fmt(target_value),
+          baseline=_fmt(res.baseline))
+        res.computed = False
+    elif not d.stated and d.why and target_e is not None and not target_e.is_blank and not decided:
+        memos.append(f"方向は空欄のため「{DIRECTION_LABEL[d.value]}」とみなした（{d.why.rstrip('ため')}）。")
+        F("direction_inferred", "direction", None, why=d.why, direction=DIRECTION_LABEL[d.value])
+    _direction_findings(res, d, target_e, target_value, F)
 
-    # --- progress
-    direction = k.direction
-    if target_e is not None and target_e.kind == V.KEEP:
-        direction = "keep" if direction == "up" and k.raw.get("direction") in (None, "") else direction
     base_for_diff = res.baseline
     if base_for_diff is None and k.cumulative and (base_e is None or base_e.kind == V.MISSING):
-        base_for_diff = 0.0   # cumulative KPI with no baseline counts from 0
+        base_for_diff = 0.0   # a cumulative KPI with no baseline counts from 0 (Mine City's ※ KPIs)
+
+    # --- progress and achievement
     achieved = False
     actual = res.actual
-    if res.computed and actual is not None:
-        if target_e is not None and target_e.kind == V.KEEP or k.direction == "keep" and target_value is None:
-            if base_for_diff is None:
-                res.reason = "現状維持の目標ですが、基準値がないため判定できません。"
-            else:
-                achieved = _not_worse(actual, base_for_diff, "up" if direction == "keep" else direction)
-                res.progress = 1.0 if achieved else (actual / base_for_diff if base_for_diff else None)
-                res.reason = "現状維持の目標: 基準値以上で達成"
-        elif target_e is not None and target_e.kind == V.DONE:
-            achieved = res.actual_entry is not None and res.actual_entry.kind == V.DONE
-            res.progress = 1.0 if achieved else 0.0
-        elif target_value is not None:
-            if k.formula == "difference":
-                if base_for_diff is None:
-                    res.reason = "基準値がないため、差分 (b-a)/(c-a) で算定できません。"
-                elif abs(target_value - base_for_diff) < EPS:
-                    res.reason = "目標値が基準値と同じため、差分 (b-a)/(c-a) では算定できません。"
-                    F("target_equals_baseline", "target", target_e.raw, value=_fmt(target_value))
-                else:
-                    res.progress = (actual - base_for_diff) / (target_value - base_for_diff)
-            else:
-                if direction == "down":
-                    if abs(actual) < EPS:
-                        res.reason = "実績値が0のため、減少目標の比率 (c)/(b) で算定できません。"
-                    else:
-                        res.progress = target_value / actual
-                        res.reason = "減少が望ましい指標: (c)/(b) で算定"
-                elif abs(target_value) < EPS:
-                    res.reason = "目標値が0のため、比率 (b)/(c) では算定できません。"
-                    F("zero_target", "target", target_e.raw)
-                else:
-                    res.progress = actual / target_value
-            if target_e.kind == V.AT_LEAST:
-                achieved = actual >= target_value - EPS
-            elif target_e.kind == V.AT_MOST:
-                achieved = actual <= target_value + EPS
-            else:
-                achieved = res.progress is not None and res.progress >= 1 - EPS
-    elif res.computed and actual is None and res.actual_entry is not None and res.actual_entry.kind == V.MISSING:
-        res.reason = f"実績値が「{res.actual_entry.marker}」のため算定できません。"
-    elif res.computed and actual is None and res.actual_entry is not None:
-        res.reason = "実績値を読み取れないため算定できません。"
-    elif res.computed and actual is None and not filled:
+    if res.computed and actual is not None and d.value is not None and target_e is not None:
+        achieved = _progress_and_achievement(res, k, d, target_e, target_value, base_for_diff, actual, memos, F)
+    elif res.computed and actual is None and act.entry is not None:
+        res.reason = (f"実績値が「{act.marker}」のため算定できません。" if act.entry.kind == V.MISSING
+                      else "実績値を読み取れないため算定できません。")
+    elif res.computed and actual is None:
         res.reason = "実績値がありません。"
 
-    if any(f.severity == ERROR and f.cell and f.code not in ("missing_goal",) for f in res.findings):
-        # an entry the tool could not read in a cell used for the computation
-        used = {k.cells.get("target"), k.cells.get("baseline")}
-        if res.actual_entry is not None:
-            used.add(k.cells.get(f"actual_{res.actual_year if res.actual_year in k.actuals else filled[-1]}"))
-        if filled:
-            used.add(k.cells.get(f"actual_{filled[-1]}"))
-        if any(f.severity == ERROR and f.cell in used for f in res.findings):
-            res.computed = False
-            res.progress = None
-            achieved = False
-            res.reason = "入力に誤りがあるため算定していません（検証結果を参照）。"
-
-    if res.progress is None and not res.reason and res.computed and actual is not None:
+    if _error_in_used_cells(res, act):
+        res.computed = False
+        res.progress = None
+        achieved = False
+        memos = []
+        res.reason = "入力に誤りがあるため算定していません（検証結果を参照）。"
+    if not res.computed and not res.reason:
+        res.reason = ("方向が空欄で目標値が基準値より小さいため、方向が入力されるまで評価しません。"
+                      if d.value is None else "入力に誤りがあるため算定していません（検証結果を参照）。")
+    if res.computed and actual is not None and res.progress is None and not res.reason:
         res.reason = "進捗率を算定できません。"
-    specific = {"zero_target", "target_equals_baseline"}
-    if (res.progress is None and res.reason and res.computed and actual is not None
-            and not any(f.code in specific for f in res.findings)):
-        F("progress_undefined", "progress", reason=res.reason)
+    res.reason = "".join(m for m in memos if m) + res.reason
 
-    # --- comparison with the baseline, in the KPI's direction
-    versus = None
-    if actual is not None and base_for_diff is not None and res.computed:
-        d = "down" if direction == "down" else "up"
-        if abs(actual - base_for_diff) < EPS:
-            versus = "same"
-        else:
-            versus = "better" if (actual > base_for_diff) == (d == "up") else "worse"
+    # --- comparison with the baseline, facts, status
+    sense = d.sense
+    versus = compare_with_baseline(actual, base_for_diff, sense) if res.computed else None
     has_baseline = res.baseline is not None or (k.cumulative and base_for_diff is not None)
     res.facts = Facts(progress=res.progress, achieved=achieved, measurable=actual is not None and res.computed,
-                      has_baseline=has_baseline, versus_baseline=versus, carried_out=carried_out)
-    if res.computed or k.status_override:
-        res.computed_status = scheme.classify(res.facts) if res.computed else ""
-        res.status = res.computed_status
-    if k.status_override:
-        if k.status_override in scheme.classes:
-            res.override = True
-            res.status = k.status_override
-            F("override_used", "status_override", k.status_override,
-              computed=res.computed_status or "（算定なし）")
-        else:
-            F("unknown_override", "status_override", k.status_override, scheme=scheme.name,
-              choices="・".join(scheme.classes))
+                      has_baseline=has_baseline, versus_baseline=versus, carried_out=act.carried_out)
+    res.computed_status = scheme.classify(res.facts) if res.computed else UNRATED
+    res.status = res.computed_status
+    _apply_override(res, k, scheme, F)
+    if res.override or k.kind == "qualitative":
+        # the clerk decided this KPI's status: its unreadable cells are for information, not errors
+        res.findings = [replace(f, level=INFO) if f.severity != INFO and f.code in CLERK_DECIDED_CODES else f
+                        for f in res.findings]
 
-    # pace (見込み) towards the final target: beside the status, never changing it
-    if res.computed and k.kind != "qualitative" and direction != "keep" and final_target_e is not None \
+    # --- pace (見込み) towards the final target: beside the status, never changing it
+    if res.computed and k.kind != "qualitative" and d.value not in (None, "keep") and final_target_e is not None \
             and final_target_e.is_number and final_target_e.kind != V.KEEP:
-        flow = aggregation == "sum"
         yt = year_target_e.value if year_target_e is not None and year_target_e.is_number else None
-        final_achieved = achieved if target_e is final_target_e else False
         res.pace = pace_of(actual=actual, target=final_target_e.value, target_year=final_target_year,
                            eval_year=eval_year, baseline=base_for_diff, baseline_year=res.baseline_year,
-                           flow=flow, first_year=(settings.plan_start if settings else None) or min(k.actuals, default=None),
-                           year_target=yt, achieved=final_achieved, unit=k.unit,
+                           flow=aggregation == "sum",
+                           first_year=(settings.plan_start if settings else None) or min(k.actuals, default=None),
+                           year_target=yt, achieved=achieved if target_e is final_target_e else None,
+                           unit=k.unit, sense=sense,
                            thresholds=settings.pace_thresholds if settings else (1.0, 0.8))
 
     # cross-check against a figure already published
@@ -345,6 +467,92 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
               published=f"{round_half_up(k.published_progress * 100, 1):.1f}%",
               computed=f"{round_half_up(res.progress * 100, 1):.1f}%")
     return res
+
+
+# findings about entries that do not matter once the clerk has set the status by hand (評価(手入力), 定性)
+CLERK_DECIDED_CODES = frozenset(V.PROBLEM_CODES | {
+    "missing_target", "missing_actual", "missing_baseline", "zero_target", "target_equals_baseline",
+    "progress_undefined", "percent_range", "percent_fraction", "direction_needed", "direction_conflict",
+    "target_wrong_side", "formula_replaced", "stale_actual"})
+
+
+def _direction_findings(res: Result, d: Direction, target_e, target_value, F) -> None:
+    """A stated direction that the target contradicts (the clerk's word is kept, the doubt is said)."""
+    k = res.kpi
+    if target_e is None or target_value is None or not d.stated:
+        return
+    if target_e.kind in (V.AT_LEAST, V.AT_MOST) and d.value in ("up", "down"):
+        want = "up" if target_e.kind == V.AT_LEAST else "down"
+        if d.value != want:
+            F("direction_kind_conflict", "direction", target_e.raw, direction=DIRECTION_LABEL[d.value],
+              kind="以上" if want == "up" else "以下")
+        return
+    if d.value not in ("up", "down") or res.baseline is None or target_e.kind != V.NUMBER:
+        return
+    if d.value == "down" and target_value > res.baseline + EPS:
+        F("direction_conflict", "direction", k.raw.get("direction"), direction="減少",
+          target=_fmt(target_value), baseline=_fmt(res.baseline), wrong="大きい値")
+    elif d.value == "up" and target_value < res.baseline - EPS:
+        # DOMAIN "Traps": 放課後子ども教室 5,004 → 5,000 is still higher-is-better; the stated 増加 is kept
+        F("target_below_baseline", "target", target_e.raw, target=_fmt(target_value), baseline=_fmt(res.baseline))
+
+
+def _progress_and_achievement(res, k, d: Direction, target_e, target_value, base_for_diff, actual, memos, F) -> bool:
+    """Set res.progress (and the memo) for the target's kind; return whether the target is reached."""
+    if target_e.kind == V.KEEP:
+        reference = target_value if target_value is not None else base_for_diff
+        if reference is None:
+            res.reason = "現状維持の目標ですが、基準値がないため判定できません。"
+            return False
+        res.progress, achieved = keep_progress(d.sense, reference, actual)
+        what = f"{_fmt(reference)}" if target_value is not None else "基準値"
+        memos.append(f"維持の目標: {what}{'以下' if d.sense < 0 else '以上'}で達成。")
+        return achieved
+    if target_e.kind == V.DONE:
+        achieved = res.actual_entry is not None and res.actual_entry.kind == V.DONE
+        res.progress = 1.0 if achieved else 0.0
+        return achieved
+    if target_value is None:
+        return False
+    sense = {V.AT_LEAST: 1, V.AT_MOST: -1}.get(target_e.kind, d.sense)
+    p = compute_progress(k.formula, _has_text(k.raw.get("formula")), sense, DIRECTION_LABEL.get(d.value, ""),
+                         res.baseline, base_for_diff, actual, target_value)
+    res.progress, res.formula_used = p.value, p.formula
+    memos.append(p.memo if p.value is not None else "")
+    if p.value is None:
+        res.reason = p.memo
+    if p.finding and p.finding != "progress_undefined":
+        F(p.finding, "formula" if p.finding.startswith("formula") else "target",
+          k.raw.get("formula") if p.finding.startswith("formula") else target_e.raw, **p.params)
+    elif p.finding == "progress_undefined":
+        F("progress_undefined", "progress", reason=p.memo)
+    if target_e.kind in (V.AT_LEAST, V.AT_MOST) or p.finding == "target_wrong_side":
+        return sense * (actual - target_value) >= -EPS
+    # where the progress is undefined (target 0 with the ratio, target = baseline) the target is not judged
+    # reached: Mine's 複合化施設数 0 → 0 is printed －, and a target meant as "keep" is stated as 維持
+    return p.value is not None and p.value >= 1 - EPS
+
+
+def _error_in_used_cells(res: Result, act: Actual) -> bool:
+    """An error in a cell the computation uses (baseline, target, the selected actual) stops the computation."""
+    k = res.kpi
+    used = {k.cells.get("target"), k.cells.get("baseline")}
+    if act.column_year is not None:
+        used.add(k.cells.get(f"actual_{act.column_year}"))
+    return any(f.severity == ERROR and f.cell and f.cell in used and f.code != "missing_goal" for f in res.findings)
+
+
+def _apply_override(res: Result, k: Kpi, scheme: Scheme, F) -> None:
+    if not k.status_override:
+        return
+    if k.status_override in scheme.classes:
+        res.override = True
+        res.status = k.status_override
+        F("override_used", "status_override", k.status_override,
+          computed=res.computed_status if res.computed else "（算定なし）")
+    else:
+        F("unknown_override", "status_override", k.status_override, scheme=scheme.name,
+          choices="・".join(scheme.classes))
 
 
 def _has_text(v) -> bool:

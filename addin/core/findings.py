@@ -6,18 +6,43 @@ A finding is data first (``to_dict`` for JSON), text second (``message``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-ERROR = "エラー"     # cannot compute
-WARNING = "警告"     # computed, but doubtful
-INFO = "情報"
 
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+class Severity(str, Enum):
+    """How serious a finding is.  The value is the identifier (JSON, config); ``label`` (also what ``str()``
+    and f-strings give) is the Japanese word the clerk sees."""
+    ERROR = "error"       # cannot compute
+    WARNING = "warning"   # computed, but doubtful
+    INFO = "info"         # for the clerk's information (an inference made, a figure set by hand)
+
+    @property
+    def label(self) -> str:
+        return _SEVERITY_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __format__(self, spec) -> str:
+        return format(self.label, spec)
+
+    __hash__ = str.__hash__   # Severity.ERROR and "error" are the same dict key, as they compare equal
+
+
+_SEVERITY_LABELS = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "情報"}
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+SEVERITY_ORDER = {s: s.rank for s in Severity}
 
 
 @dataclass(frozen=True)
 class FindingType:
     code: str
-    severity: str
+    severity: Severity
     title: str
     template: str  # str.format with the finding's params
 
@@ -97,6 +122,27 @@ _TYPES = [
     FindingType("target_below_baseline", INFO, "増加目標だが目標値が基準値以下",
                 "方向は「増加」ですが、目標値（{target}）が基準値（{baseline}）より小さい値です。人口減少などを見込んだ"
                 "意図的な目標であれば問題ありません（評価は入力どおり増加として判定しています）。誤りであれば目標値か方向を直してください。"),
+    FindingType("direction_needed", ERROR, "方向の指定が必要",
+                "方向が空欄で、目標値（{target}）が基準値（{baseline}）より小さいため、増加・減少のどちらが望ましい指標か"
+                "判断できません。方向に「減少」（小さいほど良い指標）か「増加」（人口減少を見込んだ目標など）を入力してください。"
+                "方向が入力されるまで、この指標は評価せず「評価対象外」に数えます。"),
+    FindingType("direction_inferred", INFO, "方向を推定",
+                "方向が空欄のため、{why}「{direction}」とみなして評価しました。違う場合は方向を入力してください。"),
+    FindingType("direction_kind_conflict", WARNING, "方向と目標の種類の不一致",
+                "方向は「{direction}」ですが、目標値「{entry}」は「{kind}」の目標です。方向か目標値を確認してください"
+                "（達成の判定は目標値の「{kind}」に従いました）。"),
+    FindingType("formula_replaced", WARNING, "比率では算定できない指標",
+                "算定式は比率 (b)/(c) ですが、{why}比率では進捗を正しく表せません（悪化しても進捗率が上がる・符号が逆になる）。"
+                "差分 (b-a)/(c-a) で算定しました。これでよければ算定式を「差分」にしてください。"),
+    FindingType("formula_inferred", INFO, "差分で算定",
+                "算定式が空欄で、{why}比率 (b)/(c) は使えないため、差分 (b-a)/(c-a) で算定しました。"),
+    FindingType("target_wrong_side", WARNING, "目標値が基準値より悪い側",
+                "目標値（{target}）が基準値（{baseline}）より方向「{direction}」に反する側にあるため、差分 (b-a)/(c-a) では"
+                "進捗率を計算できません（悪化するほど進捗率が上がるため）。進捗率は空欄とし、達成は実績値と目標値の比較で"
+                "判定しました。目標値と方向を確認するか、算定式を「比率」にしてください。"),
+    FindingType("aggregation_conflict", WARNING, "実績の集計と目標の不一致",
+                "目標値「{target}」は期間の合計ですが、{stated}と指定されているため、指定どおり最新年度の値で評価しました。"
+                "各年度の実績を合計して評価する場合は、実績の集計を「期間合計」にし、累計を空欄にしてください。"),
     # codes and duplicates
     FindingType("unknown_code", ERROR, "選択肢にない値",
                 "{field}の「{entry}」は選択肢にありません。{choices} のいずれかを入力してください。"),
@@ -130,14 +176,16 @@ class Finding:
     kpi: str = ""            # KPI name, for the clerk's orientation
     row: int | None = None
     params: dict = field(default_factory=dict, compare=False, hash=False)
+    # the catalogue's severity, lowered for rows whose status the clerk decided (評価(手入力), 種別 定性)
+    level: Severity | None = field(default=None, compare=False)
 
     @property
     def type(self) -> FindingType:
         return CATALOGUE[self.code]
 
     @property
-    def severity(self) -> str:
-        return self.type.severity
+    def severity(self) -> Severity:
+        return self.level or self.type.severity
 
     @property
     def message(self) -> str:
@@ -156,7 +204,8 @@ class Finding:
     def to_dict(self) -> dict:
         return {
             "code": self.code,
-            "severity": self.severity,
+            "severity": self.severity.value,
+            "severity_label": self.severity.label,
             "title": self.type.title,
             "sheet": self.sheet,
             "cell": self.cell,

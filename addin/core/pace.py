@@ -74,12 +74,14 @@ def amount_text(x: float, digits: int, unit: str = "", signed: bool = True) -> s
 
 def pace(*, actual: float | None, target: float | None, target_year: int | None, eval_year: int | None,
          baseline: float | None = None, baseline_year: int | None = None, flow: bool = False,
-         first_year: int | None = None, year_target: float | None = None, achieved: bool = False,
-         unit: str = "", thresholds=DEFAULT_THRESHOLDS) -> dict | None:
+         first_year: int | None = None, year_target: float | None = None, achieved: bool | None = None,
+         unit: str = "", sense: int = 1, thresholds=DEFAULT_THRESHOLDS) -> dict | None:
     """The pace of one KPI, or None when it does not apply (no target year, no actual, no numeric target).
 
     ``flow``: the actual is a sum of yearly amounts since ``first_year`` and the target a period total.
     ``year_target``: the plan's own target for the evaluation year, used instead of the straight path.
+    ``achieved``: the engine's verdict on the final target (None: judge it here, in the KPI's direction
+    ``sense``, +1 higher is better).  Only an achieved KPI is ever 達成済み.
     Returns a dict (JSON-ready): status, ratio, expected, expected_year, remaining_years, needed,
     needed_per_year, text, reason.
     """
@@ -105,20 +107,23 @@ def pace(*, actual: float | None, target: float | None, target_year: int | None,
         gained, should = actual - baseline, expected - baseline
     out["expected"] = expected
     needed = target - actual
-    reached = achieved or (abs(needed) < EPS) or (
-        not flow and baseline is not None and (target - baseline) * needed < 0)  # beyond the target
-    if reached:
+    if achieved is None:
+        achieved = (actual - target >= -EPS) if flow else sense * (actual - target) >= -EPS
+    if achieved:
         out.update(status=ON_TRACK, needed=0, needed_per_year=0, text="達成済み")
         if abs(should) > EPS:
             out["ratio"] = gained / should
         return out
     out["needed"] = needed
-    if abs(should) < EPS:
+    sign = 1 if flow else sense
+    if abs(should) < EPS or sign * should < 0:
         # no change expected yet (the evaluation year is the baseline year, or the year's target is the
-        # baseline): on track when not behind the expected value, in the direction of the target
-        sign = 1 if flow or target >= (baseline or 0) else -1
+        # baseline), or the plan expects a change for the worse (a 増加 KPI whose target allows for a decline):
+        # a ratio of changes would reward falling further, so compare with the expected position only
         out["status"] = ON_TRACK if (actual - expected) * sign >= -EPS else BEHIND
-        out["reason"] = "評価年度までに見込まれる変化がないため、見込みの位置との比較のみで判定しました。"
+        out["reason"] = ("評価年度までに見込まれる変化がないため、見込みの位置との比較のみで判定しました。"
+                         if abs(should) < EPS else
+                         "目標値が基準値より低い（悪い側の）目標のため、見込みの位置との比較のみで判定しました。")
     else:
         out["ratio"] = gained / should
         out["status"] = classify(out["ratio"], thresholds)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from . import values as V
 from .evaluate import Evaluation, Result, round_half_up
-from .findings import SEVERITY_ORDER, Finding
+from .findings import ERROR, INFO, SEVERITY_ORDER, WARNING, Finding
 from .layout import SHEET_FINDINGS, SHEET_SUMMARY
 
 FONT_NAME = "游ゴシック"  # falls back to IPAexGothic on Linux (fontconfig), Yu Gothic in Office
@@ -164,7 +164,7 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
     """The 【KPI達成状況】 sheet: title, tally table, then every KPI under its goal with the goal's own tally."""
     s = ev.settings
     p = SheetPlan(SHEET_SUMMARY, widths={1: 46, 2: 8, 3: 13, 4: 13, 5: 13, 6: 10, 7: 10, 8: 9, 9: 22})
-    classes = ev.scheme.classes
+    classes = ev.tally_columns
     ncols = len(SUMMARY_HEADERS)
     by, ey, ty = column_years(ev)
     title = "【KPI達成状況】"
@@ -258,9 +258,9 @@ def findings_plan(findings: list[Finding], source_sheet_exists=lambda name: True
     hr = p.add(list(FINDINGS_HEADERS), "header")
     p.print_title_rows = (hr, hr)
     p.freeze = (hr + 1, 1)
-    style = {"エラー": "error", "警告": "warning", "情報": "info"}
+    style = {ERROR: "error", WARNING: "warning", INFO: "info"}
     for f in sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.sheet, f.row or 0, f.cell)):
-        r = p.add([f.severity, f.sheet, f.cell, _as_text(f.kpi), _as_text(f.entry), _as_text(f.message), f.code],
+        r = p.add([f.severity.label, f.sheet, f.cell, _as_text(f.kpi), _as_text(f.entry), _as_text(f.message), f.code],
                   "text")
         h = row_height(f.message, p.widths[6])
         if h:

@@ -27,8 +27,12 @@ def evaluation_report(ev: Evaluation, source: str = "") -> dict:
             "actual_year": r.actual_year,
             "target": plain_number(r.target),
             "target_year": r.target_year,
-            "direction": k.direction,
+            "direction": r.direction,
+            "direction_stated": r.direction_stated,
             "formula": k.formula,
+            "formula_used": r.formula_used,
+            "achieved": bool(r.facts and r.facts.achieved),
+            "versus_baseline": r.facts.versus_baseline if r.facts else None,
             "progress": r.progress,
             "progress_percent": None if r.progress is None else round_half_up(r.progress * 100, 1),
             "status": r.status or None,
@@ -44,6 +48,7 @@ def evaluation_report(ev: Evaluation, source: str = "") -> dict:
         "evaluation_year": s.evaluation_year,
         "evaluation_year_label": V.era_label(s.evaluation_year),
         "scheme": {"name": ev.scheme.name, "title": ev.scheme.title, "classes": ev.scheme.classes},
+        "tally_columns": ev.tally_columns,
         "goals": [{"id": g, "name": n} for g, n in ev.goals],
         "kpis": kpis,
         "tallies": ev.tallies,
@@ -53,15 +58,15 @@ def evaluation_report(ev: Evaluation, source: str = "") -> dict:
 
 
 def validation_report(ev: Evaluation, source: str = "") -> dict:
-    counts = {sev: 0 for sev in SEVERITY_ORDER}
+    counts = {sev.value: 0 for sev in SEVERITY_ORDER}
     for f in ev.findings:
-        counts[f.severity] += 1
+        counts[f.severity.value] += 1
     return {"source": str(source), "valid": not ev.errors, "counts": counts, "kpi_count": len(ev.results),
             "findings": [f.to_dict() for f in sort_findings(ev.findings)]}
 
 
 def tally_text(ev: Evaluation) -> str:
-    classes = ev.scheme.classes
+    classes = ev.tally_columns
     lines = ["重点戦略\t" + "\t".join(classes) + "\t計"]
     t = ev.tallies
     for g, name in ev.goals:

@@ -11,10 +11,14 @@ rules) live here as ``scheme_problems`` so that every way of building a scheme g
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 EPS = 1e-9  # comparisons are made on exact progress, with a guard against binary noise only
+# the tally column of KPIs that could not be evaluated at all (an input error, a direction to be stated): every KPI
+# of the sheet is counted, in its class or here
+UNRATED = "評価対象外"
+UNRATED_COLOR = "D9D9D9"
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "schemes"
 THRESHOLD_CONDITIONS = ("progress_at_least", "progress_below")
@@ -191,16 +195,43 @@ class Scheme:
         self.name = data.get("name", "custom")
         self.title = data.get("title", self.name)
         self.classes = [c["label"] for c in data["classes"]]
-        self.colors = {c["label"]: c.get("color", "FFFFFF") for c in data["classes"]}
+        self.colors = {UNRATED: UNRATED_COLOR} | {c["label"]: c.get("color", "FFFFFF") for c in data["classes"]}
         self.descriptions = {c["label"]: c.get("description", "") for c in data["classes"]}
         self.rules = [(r["if"], r["value"] / 100 if r.get("value") is not None else None, r["then"])
                       for r in data["rules"]]
 
+    @property
+    def top(self) -> str:
+        """The best class: classes are listed best first."""
+        return self.classes[0]
+
+    def _threshold_above_100(self) -> bool:
+        return any(cond == "progress_at_least" and then == self.top and value is not None and value > 1 + EPS
+                   for cond, value, then in self.rules)
+
+    @property
+    def improvement_classes(self) -> set[str]:
+        """Classes that say "better than the baseline" (the ``then`` of a better_than_baseline rule)."""
+        return {then for cond, _, then in self.rules if cond == "better_than_baseline"}
+
     def classify(self, facts: Facts) -> str:
+        """The first matching rule's class, under two invariants that hold whatever the scheme's rules say
+        (DOMAIN "Sign and direction"): a KPI that reached its target is in the top class; a KPI that ended
+        worse than its baseline without reaching its target is neither in the top class nor an improvement."""
+        barred: set[str] = set()
+        if facts.achieved and facts.measurable:
+            # reaching the target counts as a progress of at least 100%: the top class, unless the municipality's
+            # scheme asks more of it (letter grades with A ≥ 110%), as stated
+            facts = replace(facts, progress=max(facts.progress if facts.progress is not None else 1.0, 1.0))
+            if not any(cond == "achieved" for cond, _, _ in self.rules) and not self._threshold_above_100():
+                return self.top
+        elif facts.versus_baseline == "worse":
+            barred = self.improvement_classes | {self.top}
         for cond, value, then in self.rules:
-            if CONDITIONS[cond](facts, value):
+            if then not in barred and CONDITIONS[cond](facts, value):
                 return then
-        return self.classes[-1]
+        fallback = [c for c in self.classes if c not in barred]
+        return fallback[-1] if fallback else self.classes[-1]
 
 
 def get_scheme(name_or_data="four-class", letter_thresholds=None) -> Scheme:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..core import values as V
 from ..core.evaluate import Evaluation, Result, round_half_up
+from ..core.scheme import UNRATED
 from ..core.render import (column_years, decimals_of, display_value, kpi_label, plain_number,
                            progress_display, summary_headers, summary_notes)
 
@@ -96,7 +97,8 @@ def public_report(ev: Evaluation) -> PublicReport:
     by, ey, ty = column_years(ev)
     headers = summary_headers(ev, with_pace=False)
     descriptions = {c.get("label"): c.get("description", "") for c in ev.scheme.data.get("classes", [])}
-    rep = PublicReport(s.municipality or "", s.plan_name or "", ey, ev.scheme.title, list(ev.scheme.classes),
+    descriptions.setdefault(UNRATED, "入力の誤り・方向の未入力などで評価できなかった指標")
+    rep = PublicReport(s.municipality or "", s.plan_name or "", ey, ev.scheme.title, list(ev.tally_columns),
                        dict(ev.scheme.colors), descriptions, list(ev.goals),
                        {k: dict(v) for k, v in ev.tallies.items()}, headers)
     rep.rows.extend(_row(r, by, ey, ty) for r in ev.results)

@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..core.findings import ERROR
 from ..core.table import find_header, map_columns
 from ..errors import KpiError
 from ..core.values import is_percent_unit
@@ -134,7 +135,7 @@ class LiveBook:
                     Type=XL_EXPRESSION, Formula1=f'=AND(ISTEXT("{MARK}"),{formula})')
                 fc.Interior.Color = _bgr(bg)
                 fc.Font.Color = _bgr(fg)
-                fc.StopIfTrue = severity == "エラー"
+                fc.StopIfTrue = severity == ERROR
 
 
 class _unprotected:
