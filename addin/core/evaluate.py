@@ -526,11 +526,15 @@ def _progress_and_achievement(res, k, d: Direction, target_e, target_value, base
           k.raw.get("formula") if p.finding.startswith("formula") else target_e.raw, **p.params)
     elif p.finding == "progress_undefined":
         F("progress_undefined", "progress", reason=p.memo)
-    if target_e.kind in (V.AT_LEAST, V.AT_MOST) or p.finding == "target_wrong_side":
+    if target_e.kind in (V.AT_LEAST, V.AT_MOST):
         return sense * (actual - target_value) >= -EPS
-    # where the progress is undefined (target 0 with the ratio, target = baseline) the target is not judged
-    # reached: Mine's 複合化施設数 0 → 0 is printed －, and a target meant as "keep" is stated as 維持
-    return p.value is not None and p.value >= 1 - EPS
+    if p.value is not None:
+        return p.value >= 1 - EPS   # the same as reaching the target in the KPI's direction, for every formula used
+    # no progress figure: reached is judged on the target itself, except a target equal to the baseline, which is
+    # no target to reach (Mine's 複合化施設数 0 → 0 is printed －); a target meant as "keep" is stated as 維持
+    if base_for_diff is not None and abs(target_value - base_for_diff) < EPS:
+        return False
+    return sense * (actual - target_value) >= -EPS
 
 
 def _error_in_used_cells(res: Result, act: Actual) -> bool:
