@@ -1,11 +1,35 @@
 """Progress (進捗率), status and tallies for a set of KPI records.
 
-Formulas (../shared/DOMAIN.md):
-- ratio: actual / target (Mine City's default (b)/(c)); for lower-is-better KPIs target / actual.
-- difference: (actual - baseline) / (target - baseline) (Mine City's ※ KPIs, (b-a)/(c-a)); a cumulative KPI
-  without a baseline counts from 0, for the progress and for the comparison with the baseline.
-- 以上 targets are achieved when actual >= target; 現状維持 when the actual is not worse than the baseline.
-Progress is kept exact; rounding is for display only.
+The rule (../shared/DOMAIN.md "Progress" and "Sign and direction"; schema/README.md says the same in Japanese):
+
+Direction (方向).  What the clerk states wins.  A blank is filled, and 算定メモ says so: from the target's wording
+(以上 → 増加, 以下 → 減少, 現状維持 / ``1.73を維持`` → 維持), else 増加 when the target is above the baseline (or
+there is no baseline).  A blank with the target BELOW the baseline cannot be decided (a 減少 KPI, or an 増加 KPI
+whose target allows for a decline?): an エラー on the 方向 cell, no status, counted as 評価対象外.
+
+Progress.  a = baseline, b = actual, c = target; s = +1 when higher is better, -1 when lower is better.
+- ratio b/c (Mine's default (b)/(c)) only where it means "share of the target reached": higher is better, c > 0 and
+  a not negative.  Elsewhere (lower is better, a negative baseline, a target of 0 or below) the difference is used
+  and said: a warning when the clerk stated 比率 (formula_replaced), a note when the formula was blank.
+- difference (b-a)/(c-a) (Mine's ※ KPIs); a cumulative KPI without a baseline counts from 0.  It needs the target
+  on the better side of the baseline (s·(c-a) > 0): with c = a, or c on the worse side, there is no progress figure.
+- lower is better without any baseline: c/b; nothing else is divided.
+- 以上 / 以下: reached when b ≥ c / b ≤ c.  維持: reached when b is not worse than the baseline (or the value of
+  ``1.73を維持``) in the KPI's direction; progress 100% then.  実施: reached when the actual says 実施.
+Whatever the formula, a progress of 100% or more is the same as reaching the target in the KPI's direction.  Where no
+progress figure exists, the target is judged reached on the figures themselves, except a target equal to the
+baseline (no target to reach: Mine's 複合化施設数 0 → 0 is printed －; state 維持 for a target to keep a level).
+
+Status.  The scheme's rules decide, under two invariants enforced for every scheme (``Scheme.classify``): a KPI that
+reached its target counts as at least 100% (the top class unless the scheme asks for more, e.g. A ≥ 110%); a KPI
+that ended worse than its baseline without reaching the target is neither the top class nor an improvement class.
+A KPI that cannot be evaluated at all (an input error in a cell the computation uses, an undecidable direction) is
+counted as 評価対象外; every KPI of the sheet is in the tally.
+
+The actual.  The latest filled year up to the evaluation year; summed over the plan period for a period-total target
+(``5年間に50件``) unless the clerk stated 実績の集計 or 累計 = ○ (then the latest figure, and a conflict is a finding).
+
+Progress is kept exact; rounding (half up, one decimal) is for display only.
 """
 from __future__ import annotations
 
