@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from . import values as V
 from .evaluate import Evaluation, Result, round_half_up
 from .findings import ERROR, INFO, SEVERITY_ORDER, WARNING, Finding
+from .scheme import UNRATED
 from .layout import SHEET_FINDINGS, SHEET_SUMMARY
 
 FONT_NAME = "游ゴシック"  # falls back to IPAexGothic on Linux (fontconfig), Yu Gothic in Office
@@ -135,7 +136,7 @@ def summary_headers(ev: Evaluation, with_pace: bool = True) -> list[str]:
 def summary_notes(ev: Evaluation, internal: bool = True) -> list[str]:
     """The footnotes under the list; the public version leaves out what refers to internal sheets and pace."""
     notes = []
-    if any(r.kpi.formula == "difference" for r in ev.results):
+    if any(uses_difference(r) for r in ev.results):
         notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
     notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの"
                  + ("（算定メモは「KPI」シートを参照）。" if internal else "。"))
@@ -145,13 +146,21 @@ def summary_notes(ev: Evaluation, internal: bool = True) -> list[str]:
                      + "・".join(_pace_bands(ev.settings.pace_thresholds)) + "）。評価（区分）には影響しない。")
     if any(r.override for r in ev.results):
         notes.append("評価の「（手入力）」は、担当課の判断で付けた評価であることを示す。")
+    if UNRATED in ev.tally_columns:
+        notes.append("「評価対象外」は、入力の誤りや方向の未入力などにより評価できなかった指標"
+                     + ("（「検証結果」シートを参照）。" if internal else "。"))
     return notes
+
+
+def uses_difference(r: Result) -> bool:
+    """The progress is (b-a)/(c-a): stated (Mine's ※), or chosen because the ratio means nothing for the KPI."""
+    return r.kpi.formula == "difference" or r.formula_used == "difference"
 
 
 def kpi_label(r: Result) -> str:
     """KPI name as printed: Mine City marks difference-formula KPIs with ※."""
     name = r.kpi.name
-    if r.kpi.formula == "difference" and not name.endswith("※"):
+    if uses_difference(r) and not name.endswith("※"):
         name += "※"
     return name
 
