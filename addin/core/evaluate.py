@@ -353,6 +353,89 @@ def _percent_checks(k: Kpi, entries, F) -> None:
                 F("percent_fraction", key, e.raw, percent=_fmt(e.value * 100))
 
 
+@dataclass
+class Targets:
+    current: V.Entry | None          # the target the status is judged against (the year's own, else the final)
+    final: V.Entry | None
+    final_year: int | None
+    year: V.Entry | None             # the plan's target for the evaluation year (目標値 R4 columns), if any
+
+
+def select_targets(res: Result, eval_year: int | None) -> Targets:
+    """The evaluation year's own target where the plan sets one (目標値 R4), else the final target."""
+    k = res.kpi
+    res.baseline_year = (k.baseline.year if k.baseline and k.baseline.year else None) or k.baseline_year
+    res.target_year = (k.target.year if k.target and k.target.year else None) or k.target_year
+    res.baseline = k.baseline.value if k.baseline and k.baseline.kind == V.NUMBER else None
+    t = Targets(k.target, k.target, res.target_year, k.targets.get(eval_year) if eval_year is not None else None)
+    if t.year is not None and not t.year.is_blank:
+        t.current = t.year
+        res.target_year = eval_year
+    res.target = None if t.current is None or t.current.is_blank else t.current.value
+    return t
+
+
+def _actual_findings(res: Result, act: Actual, years, eval_year, decided: bool, F) -> None:
+    """Stale (the latest actual is from a year before the evaluation year: its own year, e.g. 11(R1), or its
+    column's when the evaluation year's column is still empty), future, missing, or a missing marker."""
+    if act.entry is None:
+        if not decided:
+            F("missing_actual", f"actual_{years[-1]}" if years else "name", year=_year_text(eval_year))
+        return
+    key = f"actual_{act.column_year}"
+    if eval_year and act.year < eval_year:
+        F("stale_actual", key, act.entry.raw, entry_year=_year_text(act.year), eval_year=_year_text(eval_year))
+    if act.entry.year and eval_year and act.entry.year > eval_year:
+        F("future_year", key, act.entry.raw, entry_year=_year_text(act.entry.year), eval_year=_year_text(eval_year))
+        res.computed = False
+    if act.marker:
+        F("actual_marker", key, act.entry.raw)
+
+
+def _direction_step(res: Result, target_e, decided: bool, memos: list[str], F) -> Direction:
+    k = res.kpi
+    d = decide_direction(k, res.baseline, target_e)
+    res.direction, res.direction_stated = d.value, d.stated
+    if d.value is None:
+        F("direction_needed", "direction", k.raw.get("direction"), target=_fmt(res.target),
+          baseline=_fmt(res.baseline))
+        res.computed = False
+    elif not d.stated and d.why and target_e is not None and not target_e.is_blank and not decided:
+        memos.append(f"方向は空欄のため「{DIRECTION_LABEL[d.value]}」とみなした（{d.why.rstrip('ため')}）。")
+        F("direction_inferred", "direction", None, why=d.why, direction=DIRECTION_LABEL[d.value])
+    _direction_findings(res, d, target_e, res.target, F)
+    return d
+
+
+def _reason(res: Result, act: Actual, d: Direction, memos: list[str]) -> str:
+    """算定メモ: how the figure was made when it is unusual, or why there is none."""
+    if not res.computed:
+        return res.reason or ("方向が空欄で目標値が基準値より小さいため、方向が入力されるまで評価しません。"
+                              if d.value is None else "入力に誤りがあるため算定していません（検証結果を参照）。")
+    why = res.reason
+    if res.actual is None and not why:
+        why = ("実績値がありません。" if act.entry is None else f"実績値が「{act.marker}」のため算定できません。"
+               if act.entry.kind == V.MISSING else "実績値を読み取れないため算定できません。")
+    elif res.actual is not None and res.progress is None and not why:
+        why = "進捗率を算定できません。"
+    return "".join(m for m in memos if m) + why
+
+
+def _pace_step(res: Result, t: Targets, d: Direction, achieved: bool, aggregation: str, base_for_diff,
+               eval_year, settings: Settings | None):
+    """見込み towards the final target: beside the status, never changing it."""
+    k = res.kpi
+    if not res.computed or k.kind == "qualitative" or d.value in (None, "keep") or t.final is None \
+            or not t.final.is_number or t.final.kind == V.KEEP:
+        return None
+    yt = t.year.value if t.year is not None and t.year.is_number else None
+    return pace_of(actual=res.actual, target=t.final.value, target_year=t.final_year, eval_year=eval_year,
+                   baseline=base_for_diff, baseline_year=res.baseline_year, flow=aggregation == "sum",
+                   first_year=(settings.plan_start if settings else None) or min(k.actuals, default=None),
+                   year_target=yt, achieved=achieved if t.current is t.final else None, unit=k.unit, sense=d.sense,
+                   thresholds=settings.pace_thresholds if settings else (1.0, 0.8))
+
+
 def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHEET_KPI,
                  settings: Settings | None = None) -> Result:
     """One KPI: entries checked, the actual selected, progress computed, status classified, pace beside it."""
@@ -360,110 +443,49 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
     memos: list[str] = []
     F = lambda code, key="", entry=None, **p: res.findings.append(  # noqa: E731
         Finding(code, sheet, k.cells.get(key, ""), entry, k.name, row=k.row, params=p))
+    decided = bool(k.status_override) or k.kind == "qualitative"   # the clerk sets the status by hand
 
     if not k.goal_code:
         F("missing_goal", "goal_code")
     if k.raw.get("_bad_codes"):
         res.computed = False  # an unknown 方向/算定式/... : computing with a guessed rule would mislead
-
     years = sorted(y for y in k.actuals if eval_year is None or y <= eval_year)
     _entry_checks(res, eval_year, years, sheet)
-
-    # --- target: the evaluation year's own target where the plan sets one, else the final target
-    base_e, target_e = k.baseline, k.target
-    res.baseline_year = (base_e.year if base_e and base_e.year else None) or k.baseline_year
-    res.target_year = (target_e.year if target_e and target_e.year else None) or k.target_year
-    final_target_e, final_target_year = target_e, res.target_year
-    year_target_e = k.targets.get(eval_year) if eval_year is not None else None
-    if year_target_e is not None and not year_target_e.is_blank:
-        target_e = year_target_e
-        res.target_year = eval_year
-    res.baseline = base_e.value if base_e and base_e.kind == V.NUMBER else None
-    decided = bool(k.status_override) or k.kind == "qualitative"
-    if base_e is not None and base_e.is_blank and not decided:
+    t = select_targets(res, eval_year)
+    if k.baseline is not None and k.baseline.is_blank and not decided:
         F("missing_baseline", "baseline")
+    if (t.current is None or t.current.is_blank) and not decided:
+        F("missing_target", "target")
     _year_order_findings(res, eval_year, F)
 
-    # --- the actual
-    aggregation, memo, conflict = decide_aggregation(k, target_e)
+    aggregation, memo, conflict = decide_aggregation(k, t.current)
     memos.append(memo)
     if conflict:
         F("aggregation_conflict", "aggregation", k.raw.get("aggregation") or k.raw.get("cumulative"),
-          target=str(target_e.raw), stated=conflict)
+          target=str(t.current.raw), stated=conflict)
     act = select_actual(k, years, aggregation, settings.plan_start if settings else None)
-    res.actual, res.actual_entry = act.value, act.entry
-    res.actual_year = act.year
-    if act.entry is not None:
-        key = f"actual_{act.column_year}"
-        # stale: the latest actual is from a year before the evaluation year (its own year, e.g. 11(R1), or its
-        # column's when the evaluation year's column is still empty)
-        if eval_year and act.year < eval_year:
-            F("stale_actual", key, act.entry.raw, entry_year=_year_text(act.year), eval_year=_year_text(eval_year))
-        if act.entry.year and eval_year and act.entry.year > eval_year:
-            F("future_year", key, act.entry.raw, entry_year=_year_text(act.entry.year),
-              eval_year=_year_text(eval_year))
-            res.computed = False
-        if act.marker:
-            F("actual_marker", key, act.entry.raw)
-    elif not decided:
-        F("missing_actual", f"actual_{years[-1]}" if years else "name", year=_year_text(eval_year))
-    _percent_checks(k, [("baseline", base_e), ("target", target_e)] + [(f"actual_{y}", k.actuals[y]) for y in years],
-                    F)
-
-    target_value = None
-    if target_e is None or target_e.is_blank:
-        if not decided:
-            F("missing_target", "target")
-    else:
-        target_value = target_e.value
-    res.target = target_value
-
-    # --- direction: stated, or inferred (said in 算定メモ), or undecidable (no status)
-    d = decide_direction(k, res.baseline, target_e)
-    res.direction, res.direction_stated = d.value, d.stated
-    if d.value is None:
-        F("direction_needed", "direction", k.raw.get("direction"), target=_fmt(target_value),
-          baseline=_fmt(res.baseline))
-        res.computed = False
-    elif not d.stated and d.why and target_e is not None and not target_e.is_blank and not decided:
-        memos.append(f"方向は空欄のため「{DIRECTION_LABEL[d.value]}」とみなした（{d.why.rstrip('ため')}）。")
-        F("direction_inferred", "direction", None, why=d.why, direction=DIRECTION_LABEL[d.value])
-    _direction_findings(res, d, target_e, target_value, F)
+    res.actual, res.actual_entry, res.actual_year = act.value, act.entry, act.year
+    _actual_findings(res, act, years, eval_year, decided, F)
+    _percent_checks(k, [("baseline", k.baseline), ("target", t.current)]
+                    + [(f"actual_{y}", k.actuals[y]) for y in years], F)
+    d = _direction_step(res, t.current, decided, memos, F)
 
     base_for_diff = res.baseline
-    if base_for_diff is None and k.cumulative and (base_e is None or base_e.kind == V.MISSING):
+    if base_for_diff is None and k.cumulative and (k.baseline is None or k.baseline.kind == V.MISSING):
         base_for_diff = 0.0   # a cumulative KPI with no baseline counts from 0 (Mine City's ※ KPIs)
-
-    # --- progress and achievement
     achieved = False
-    actual = res.actual
-    if res.computed and actual is not None and d.value is not None and target_e is not None:
-        achieved = _progress_and_achievement(res, k, d, target_e, target_value, base_for_diff, actual, memos, F)
-    elif res.computed and actual is None and act.entry is not None:
-        res.reason = (f"実績値が「{act.marker}」のため算定できません。" if act.entry.kind == V.MISSING
-                      else "実績値を読み取れないため算定できません。")
-    elif res.computed and actual is None:
-        res.reason = "実績値がありません。"
-
+    if res.computed and res.actual is not None and d.value is not None and t.current is not None:
+        achieved = _progress_and_achievement(res, k, d, t.current, res.target, base_for_diff, res.actual, memos, F)
     if _error_in_used_cells(res, act):
-        res.computed = False
-        res.progress = None
-        achieved = False
-        memos = []
+        res.computed, res.progress, achieved, memos = False, None, False, []
         res.reason = "入力に誤りがあるため算定していません（検証結果を参照）。"
-    if not res.computed and not res.reason:
-        res.reason = ("方向が空欄で目標値が基準値より小さいため、方向が入力されるまで評価しません。"
-                      if d.value is None else "入力に誤りがあるため算定していません（検証結果を参照）。")
-    if res.computed and actual is not None and res.progress is None and not res.reason:
-        res.reason = "進捗率を算定できません。"
-    res.reason = "".join(m for m in memos if m) + res.reason
+    res.reason = _reason(res, act, d, memos)
 
-    # --- comparison with the baseline, facts, status
-    sense = d.sense
-    versus = compare_with_baseline(actual, base_for_diff, sense) if res.computed else None
-    has_baseline = res.baseline is not None or (k.cumulative and base_for_diff is not None)
-    res.facts = Facts(progress=res.progress, achieved=achieved, measurable=actual is not None and res.computed,
-                      has_baseline=has_baseline, versus_baseline=versus, carried_out=act.carried_out)
+    versus = compare_with_baseline(res.actual, base_for_diff, d.sense) if res.computed else None
+    res.facts = Facts(progress=res.progress, achieved=achieved,
+                      measurable=res.actual is not None and res.computed,
+                      has_baseline=res.baseline is not None or (k.cumulative and base_for_diff is not None),
+                      versus_baseline=versus, carried_out=act.carried_out)
     res.computed_status = scheme.classify(res.facts) if res.computed else UNRATED
     res.status = res.computed_status
     _apply_override(res, k, scheme, F)
@@ -471,26 +493,20 @@ def evaluate_one(k: Kpi, eval_year: int | None, scheme: Scheme, sheet: str = SHE
         # the clerk decided this KPI's status: its unreadable cells are for information, not errors
         res.findings = [replace(f, level=INFO) if f.severity != INFO and f.code in CLERK_DECIDED_CODES else f
                         for f in res.findings]
-
-    # --- pace (見込み) towards the final target: beside the status, never changing it
-    if res.computed and k.kind != "qualitative" and d.value not in (None, "keep") and final_target_e is not None \
-            and final_target_e.is_number and final_target_e.kind != V.KEEP:
-        yt = year_target_e.value if year_target_e is not None and year_target_e.is_number else None
-        res.pace = pace_of(actual=actual, target=final_target_e.value, target_year=final_target_year,
-                           eval_year=eval_year, baseline=base_for_diff, baseline_year=res.baseline_year,
-                           flow=aggregation == "sum",
-                           first_year=(settings.plan_start if settings else None) or min(k.actuals, default=None),
-                           year_target=yt, achieved=achieved if target_e is final_target_e else None,
-                           unit=k.unit, sense=sense,
-                           thresholds=settings.pace_thresholds if settings else (1.0, 0.8))
-
-    # cross-check against a figure already published
-    if k.published_progress is not None and res.progress is not None:
-        if round_half_up(k.published_progress * 100, 1) != round_half_up(res.progress * 100, 1):
-            F("published_mismatch", "published_progress", k.raw.get("published_progress"),
-              published=f"{round_half_up(k.published_progress * 100, 1):.1f}%",
-              computed=f"{round_half_up(res.progress * 100, 1):.1f}%")
+    res.pace = _pace_step(res, t, d, achieved, aggregation, base_for_diff, eval_year, settings)
+    _published_check(res, F)
     return res
+
+
+def _published_check(res: Result, F) -> None:
+    """A figure already published that disagrees with the computed one (Mine's 223.3% vs 233.3%)."""
+    k = res.kpi
+    if k.published_progress is None or res.progress is None:
+        return
+    published, computed = round_half_up(k.published_progress * 100, 1), round_half_up(res.progress * 100, 1)
+    if published != computed:
+        F("published_mismatch", "published_progress", k.raw.get("published_progress"),
+          published=f"{published:.1f}%", computed=f"{computed:.1f}%")
 
 
 # findings about entries that do not matter once the clerk has set the status by hand (評価(手入力), 定性)
