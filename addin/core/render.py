@@ -75,9 +75,11 @@ def display_value(value: float | None, entry: V.Entry | None, year: int | None, 
     if year and default_year and year != default_year:
         return f"{format_number(value)} ({V.era_label(year)})"
     if entry is not None and entry.kind == V.AT_LEAST:
-        return f"{format_number(value)}以上"
+        return f"{'年' if entry.per_year else ''}{format_number(value)}以上"
     if entry is not None and entry.kind == V.SUM_OVER:
-        return f"{entry.years}年間に{format_number(value)}"
+        return f"{entry.years}年間に{format_number(value)}" if entry.years else f"延べ{format_number(value)}"
+    if entry is not None and entry.kind == V.KEEP:
+        return f"{format_number(value)}を維持"
     return value
 
 
