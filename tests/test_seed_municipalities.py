@@ -330,3 +330,40 @@ def test_hard_cases_get_the_status_a_clerk_expects(city, settings, edits, name, 
         assert k["status"] != expected[1], (k["progress_percent"], k["reason"])
     else:
         assert k["status"] == expected, (k["progress_percent"], k["reason"])
+
+
+# --- through the CLI: periods in the summary, yearly headers as other cities print them ---------------------------
+
+def test_the_summary_prints_periods_and_signs_as_typed(tmp_path, run):
+    book = patched("misato", tmp_path)
+    r = run("recalc", book)
+    assert r.exit_code == 0, r.output + r.stderr
+    ws = load_workbook(book)[layout.SHEET_SUMMARY]
+    row = next(row for row in ws.iter_rows(values_only=True) if row[0] == MISATO_SUM)
+    assert row[2:5] == ("▲90 (R3～R7)", -48, "▲45 (R8～R12)")
+    row = next(row for row in ws.iter_rows(values_only=True) if row[0] == "合計特殊出生率")
+    assert row[2] == "1.73 (R2)" and row[4] == "1.73を維持"
+
+
+PRINTED_HEADERS = {"実績値 R8": "2026 (R8)", "実績値 R9": "R9/実績値", "実績値 R10": "令和10年度", "実績値 R11": "R11実績",
+                   "実績値 R12": "実績値（2030（令和12）年度）", "目標値 R8": "2026 (R8) 目標", "目標値 R9": "R9/目標値",
+                   "目標値 R10": "目標値 2028"}
+
+
+def test_yearly_headers_as_other_cities_print_them_give_the_same_evaluation(tmp_path, run, reports):
+    book = patched("misato", tmp_path)
+    wb = load_workbook(book)
+    ws = wb[layout.SHEET_KPI]
+    for c in range(1, ws.max_column + 1):
+        h = ws.cell(layout.HEADER_ROW, c)
+        if h.value in PRINTED_HEADERS:
+            h.value = PRINTED_HEADERS[h.value]
+    wb.save(book)
+    assert set(PRINTED_HEADERS.values()) <= set(headers(book))
+    r = run("evaluate", book, "--json")
+    assert r.exit_code == 0, r.output + r.stderr
+    got = [(k["name"], k["actual"], k["actual_year"], k["target"], k["target_year"], k["status"])
+           for k in r.json()["kpis"]]
+    want = [(k["name"], k["actual"], k["actual_year"], k["target"], k["target_year"], k["status"])
+            for k in reports["misato", "evaluate"][1]["kpis"]]
+    assert got == want
