@@ -110,6 +110,7 @@ LEGITIMATE = [
     ("5件以下", "件", V.AT_MOST, 5, None),
     ("現状維持", "人", V.KEEP, None, None),
     ("維持", "人", V.KEEP, None, None),
+    ("現状を維持", "人", V.KEEP, None, None),
     ("実施", "", V.DONE, 1, None),
     ("実施(R3)", "", V.DONE, 1, 2021),
     ("策定済み", "計画", V.DONE, 1, None),

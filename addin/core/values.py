@@ -59,7 +59,7 @@ MISSING_MARKERS = frozenset({
 # markers that say the project was not carried out (for qualitative KPIs and the ○△× scheme's ×)
 NOT_DONE_MARKERS = frozenset({"未実施", "未着手"})
 DONE_WORDS = frozenset({"実施", "実施済", "実施済み", "達成", "完了", "策定", "策定済", "策定済み", "設立", "設置"})
-KEEP_WORDS = frozenset({"現状維持", "維持"})
+KEEP_WORDS = frozenset({"現状維持", "維持", "現状を維持", "現状値を維持", "現状値維持", "現状値の維持", "現状の維持"})
 
 MULTIPLIERS = {"百": 100, "千": 1_000, "万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
 
