@@ -368,6 +368,8 @@ def test_not_a_fiscal_span(text):
     ("目標値 R8", None, 2026), ("2026 (R8) 目標", None, 2026), ("R8/目標値", None, 2026), ("目標値(R5)", None, 2023),
     ("R4目標", None, 2022),
     ("（上段）目標値（下段）実績値", None, None), ("基準年度", None, None), ("KPI名", None, None), ("実績の集計", None, None),
+    (":", None, None), ("()", None, None), ("(", None, None), ("【】", None, None), ("実績値", None, None), ("", None, None),
+    ("/実績値/", None, None), ("目標値()", None, None),
 ])
 def test_yearly_column_headers_as_printed(header, actual, target):
     from addin.core import layout

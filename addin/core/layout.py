@@ -110,7 +110,7 @@ def _year_of_header(text: object, word: re.Pattern, other: re.Pattern, bare: boo
     if not t or len(t) > 40 or other.search(t) or (not bare and not word.search(t)):
         return None
     rest = word.sub(" ", t).strip(_HEADER_SEPARATORS)
-    while rest[:1] in "([【" and rest[-1:] in ")]】":
+    while len(rest) >= 2 and rest[0] in "([【" and rest[-1] in ")]】":
         rest = rest[1:-1].strip(_HEADER_SEPARATORS)
     return fiscal_year(rest)
 
