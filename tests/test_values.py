@@ -110,6 +110,7 @@ LEGITIMATE = [
     ("5件以下", "件", V.AT_MOST, 5, None),
     ("現状維持", "人", V.KEEP, None, None),
     ("維持", "人", V.KEEP, None, None),
+    ("現状を維持", "人", V.KEEP, None, None),
     ("実施", "", V.DONE, 1, None),
     ("実施(R3)", "", V.DONE, 1, 2021),
     ("策定済み", "計画", V.DONE, 1, None),
@@ -241,3 +242,135 @@ def test_not_a_fiscal_year(text):
 def test_h31_and_r1_are_the_same_fiscal_year():
     assert fiscal_year("H31") == fiscal_year("R1") == fiscal_year("令和元年度") == fiscal_year("2019年度") == 2019
     assert parse_entry("92.5(H31)", "%").year == parse_entry("92.5(R1)", "%").year == 2019
+
+
+# --- entries as other municipalities print them (小美玉市, 美郷町; issue 9) -----------------------------------------
+# (raw, unit, kind, value, year, period_start, note, per_year, total)
+OTHER_CITIES = [
+    # a value with a source note: value + year + note, not a compound
+    ("30.0歳 (2017年人口動態調査)", "歳", V.NUMBER, 30.0, 2017, None, "2017年人口動態調査", False, False),
+    ("28.3歳 (2017年人口動態調査)", "歳", V.NUMBER, 28.3, 2017, None, "2017年人口動態調査", False, False),
+    ("46.7% (2019年実施調査)", "%", V.NUMBER, 46.7, 2019, None, "2019年実施調査", False, False),
+    ("4,355人（2020年国勢調査人口）", "人", V.NUMBER, 4355, 2020, None, "2020年国勢調査人口", False, False),
+    ("61.9%(アンケート調査)", "%", V.NUMBER, 61.9, None, None, "アンケート調査", False, False),
+    ("5,004人(住民基本台帳 R4)", "人", V.NUMBER, 5004, 2022, None, "住民基本台帳 R4", False, False),
+    ("18,098人 (2017年)", "人", V.NUMBER, 18098, 2017, None, "", False, False),
+    # a period note: the period's last year, its first kept
+    ("1.51 (平成26~30年期間合計 特殊出生率最大値)", "", V.NUMBER, 1.51, 2018, 2014,
+     "平成26~30年期間合計 特殊出生率最大値", False, False),
+    ("456(H29~30年度)", "件", V.NUMBER, 456, 2018, 2017, "H29~30年度", False, False),
+    ("456件（H29～30年度実績）", "件", V.NUMBER, 456, 2018, 2017, "H29~30年度実績", False, False),  # note NFKC
+    ("▲90（R3～R7）", "人", V.NUMBER, -90, 2025, 2021, "R3~R7", False, False),
+    # era year with the Western year beside it
+    ("3,560人（令和12（2030）年）", "人", V.NUMBER, 3560, 2030, None, "", False, False),
+    ("3,560人 令和12（2030）年", "人", V.NUMBER, 3560, 2030, None, "", False, False),
+    # words around numbers
+    ("5年間で延べ5事例", "事例", V.SUM_OVER, 5, None, None, "", False, True),
+    ("延べ5事例", "事例", V.SUM_OVER, 5, None, None, "", False, True),
+    ("最低年1回", "回", V.AT_LEAST, 1, None, None, "", True, False),
+    ("最低でも年1回", "回", V.AT_LEAST, 1, None, None, "", True, False),
+    ("年1回以上", "回", V.AT_LEAST, 1, None, None, "", True, False),
+    ("年に1回", "回", V.NUMBER, 1, None, None, "", True, False),
+    ("年1回", "回", V.NUMBER, 1, None, None, "", True, False),
+    ("年1組", "組", V.NUMBER, 1, None, None, "", True, False),
+    ("毎年2回", "回", V.NUMBER, 2, None, None, "", True, False),
+    ("計300枚", "枚", V.NUMBER, 300, None, None, "", False, True),
+    ("全4校", "校", V.NUMBER, 4, None, None, "", False, True),
+    ("1.73を維持", "", V.KEEP, 1.73, None, None, "", False, False),
+    ("1.73維持", "", V.KEEP, 1.73, None, None, "", False, False),
+    ("50%以上を維持", "%", V.AT_LEAST, 50, None, None, "", False, False),
+    # multipliers against the unit column
+    ("2,249億円", "百万円", V.NUMBER, 224900, None, None, "", False, False),
+    ("2,249億円 (2015年)", "百万円", V.NUMBER, 224900, 2015, None, "", False, False),
+    ("12,950", "百万円", V.NUMBER, 12950, None, None, "", False, False),
+    ("1.2億円", "千円", V.NUMBER, 120000, None, None, "", False, False),
+    ("80.2万人", "人", V.NUMBER, 802000, None, None, "", False, False),
+    ("100万人", "千人", V.NUMBER, 1000, None, None, "", False, False),
+    ("3百万円", "千円", V.NUMBER, 3000, None, None, "", False, False),
+    # negatives, the sign typed kept
+    ("-0.35%", "%", V.NUMBER, -0.35, None, None, "", False, False),
+    ("▲45", "人", V.NUMBER, -45, None, None, "", False, False),
+    ("-266人", "人", V.NUMBER, -266, None, None, "", False, False),
+]
+
+
+@pytest.mark.parametrize("raw,unit,kind,value,year,start,note,per_year,total", OTHER_CITIES,
+                         ids=[c[0] for c in OTHER_CITIES])
+def test_entries_as_other_municipalities_print_them(raw, unit, kind, value, year, start, note, per_year, total):
+    e = parse_entry(raw, unit)
+    assert (e.kind, e.year, e.period_start, e.note, e.per_year, e.total, e.problem) == \
+        (kind, year, start, note, per_year, total, None)
+    assert e.value == pytest.approx(value)
+    assert e.raw == raw
+
+
+@pytest.mark.parametrize("raw,sign", [("-0.35%", "-"), ("▲90", "▲"), ("△1,305", "△"), ("+5", "+"), ("−5", "−"),
+                                      ("5", ""), (-0.35, "")])
+def test_the_sign_typed_is_kept(raw, sign):
+    """A sign typed in front of a figure (a deliberate negative rate such as -0.35%) is kept in Entry.sign, so that
+    a range check need not question it."""
+    assert parse_entry(raw, "%").sign == sign
+
+
+# what still cannot be read, with what would be accepted instead
+SUGGESTED = [
+    ("年1回程度", "回", "approximate_value", ["「1回以上」", "「最低年1回」", "集計中"]),
+    ("約300枚", "枚", "approximate_value", ["「300枚」", "「300枚以上」"]),
+    ("120人(見込み)", "人", "approximate_value", ["「120人」"]),
+    ("平日 0.99 休日 0.97", "", "compound_value", ["「0.99」", "行に分けて"]),
+    ("12.9%(市民) 4.9%(高校生) (2019年実施調査)", "%", "compound_value", ["「12.9%」"]),
+    ("全国平均に到達", "%", "relative_target", ["比べる先の数値"]),
+    ("ブランドブック配布", "冊", "unreadable", ["「300枚」", "「1回以上」", "「最低年1回」"]),
+]
+
+
+@pytest.mark.parametrize("raw,unit,problem,phrases", SUGGESTED, ids=[c[0] for c in SUGGESTED])
+def test_unreadable_entries_say_what_would_be_accepted(raw, unit, problem, phrases):
+    e = parse_entry(raw, unit)
+    assert e.kind == V.UNREADABLE and e.problem == problem and e.value is None
+    for phrase in phrases:
+        assert phrase in e.suggestion
+    # every suggested form is itself read
+    for form in [f.split("」")[0] for f in e.suggestion.split("「")[1:]]:
+        if form not in ("集計中",):
+            assert parse_entry(form, unit).kind != V.UNREADABLE, form
+
+
+def test_a_compound_keeps_its_note_year_but_is_not_guessed():
+    e = parse_entry("12.9%(市民) 4.9%(高校生) (2019年実施調査)", "%")
+    assert e.year == 2019 and e.value is None
+
+
+@pytest.mark.parametrize("raw", ["100～120", "100〜120", "約120(R3)", "50件超(R4)", "120人(推計)"])
+def test_notes_do_not_hide_ranges_or_estimates(raw):
+    assert parse_entry(raw, "人").kind == V.UNREADABLE
+
+
+@pytest.mark.parametrize("text,span", [
+    ("R3～R7", (2021, 2025)), ("R3~R7", (2021, 2025)), ("H29~30年度", (2017, 2018)), ("H28～R2", (2016, 2020)),
+    ("平成26~30年", (2014, 2018)), ("2021～2025年度", (2021, 2025)), ("2021~25", (2021, 2025)),
+    ("R8～R12", (2026, 2030)), ("R4", (2022, 2022)), ("令和12（2030）年", (2030, 2030)), ("2026 (R8)", (2026, 2026)),
+    ("2030（令和12）年度", (2030, 2030)),
+])
+def test_fiscal_span_reads_years_and_periods(text, span):
+    assert V.fiscal_span(text) == span
+
+
+@pytest.mark.parametrize("text", ["R7～R3", "令和12（2031）年", "100～120", "abc", None, "R3～"])
+def test_not_a_fiscal_span(text):
+    assert V.fiscal_span(text) is None
+
+
+@pytest.mark.parametrize("header,actual,target", [
+    ("実績値 R2", 2020, None), ("R2/実績値", 2020, None), ("実績値 R2", 2020, None), ("令和2年度", 2020, None),
+    ("R2実績", 2020, None), ("実績値(R4)", 2022, None), ("実績 2021", 2021, None), ("2026 (R8)", 2026, None),
+    ("2026（R8）実績値", 2026, None), ("令和12（2030）年度", 2030, None),
+    ("目標値 R8", None, 2026), ("2026 (R8) 目標", None, 2026), ("R8/目標値", None, 2026), ("目標値(R5)", None, 2023),
+    ("R4目標", None, 2022),
+    ("（上段）目標値（下段）実績値", None, None), ("基準年度", None, None), ("KPI名", None, None), ("実績の集計", None, None),
+    (":", None, None), ("()", None, None), ("(", None, None), ("【】", None, None), ("実績値", None, None), ("", None, None),
+    ("/実績値/", None, None), ("目標値()", None, None),
+])
+def test_yearly_column_headers_as_printed(header, actual, target):
+    from addin.core import layout
+    assert (layout.actual_year_of_header(header), layout.target_year_of_header(header)) == (actual, target)

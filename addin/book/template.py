@@ -264,10 +264,84 @@ def build_sample_city(source: Path = SAMPLE_CITY_SOURCE) -> Workbook:
     return wb
 
 
+def _add_settings_note(wb: Workbook, note: str):
+    ws = wb[layout.SHEET_SETTINGS]
+    r = 4 + len(layout.SETTINGS_KEYS) + 1
+    ws.cell(r, 1, "注記").font = S.font(bold=True)
+    ws.cell(r, 2, note).font = S.font(size=9)
+    ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
+    ws.row_dimensions[r].height = 48
+
+
+def build_plan_sample(source: Path, settings: dict, note: str, target_years=()) -> Workbook:
+    """A sample typed from another municipality's published plan: every cell of the plan as printed (baseline,
+    target, unit, years, notes), actuals invented and marked so in 備考 and on the 設定 sheet (``note``).
+    The source CSV has one column per field key, ``actual_R<n>`` per fiscal year of the plan and ``target_R<n>``
+    for the years in ``target_years``."""
+    with open(source, encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    start, end = fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"])
+    rows = []
+    for rec in records:
+        row = {k: _typed(v) for k, v in rec.items() if not k.startswith(("actual_R", "target_R"))}
+        for k in ("kpi_id", "goal_code", "policy_code", "measure_code", "baseline_year", "target_year"):
+            row[k] = rec.get(k) or None  # codes and years stay text as printed
+        for y in range(start, end + 1):
+            row[f"actual_{y}"] = _typed(rec.get(f"actual_R{y - 2018}", ""))
+        for y in target_years:
+            row[f"target_{y}"] = _typed(rec.get(f"target_R{y - 2018}", ""))
+        rows.append(row)
+    wb = build_workbook(settings, rows, data_rows=len(rows) + 20, target_years=target_years)
+    _add_settings_note(wb, note)
+    return wb
+
+
+INVENTED_ACTUALS = "実績値は動作確認用の架空の値"
+OMITAMA_SOURCE = WORKBOOKS / "samples" / "omitama_r6_source.csv"
+OMITAMA_SETTINGS = {
+    "municipality": "小美玉市",
+    "plan_name": "第2期小美玉市まち・ひと・しごと創生総合戦略（ダイヤモンドシティ・プロジェクト）",
+    "plan_start": "R2",
+    "plan_end": "R6",
+    "evaluation_year": "R6",
+    "baseline_label": "現況値",
+    "scheme": "four-class",
+    "pace_thresholds": "100,80",
+}
+OMITAMA_NOTE = (f"{INVENTED_ACTUALS}です（小美玉市は実績を公表していません）。基準値・目標値・単位・年度は、計画書"
+                "（令和2年3月）の各政策分野の基本目標と体験鎖設計の行動指標に印刷されたとおりに入力しています。")
+MISATO_SOURCE = WORKBOOKS / "samples" / "misato_r10_source.csv"
+MISATO_SETTINGS = {
+    "municipality": "美郷町",
+    "plan_name": "美郷町まちづくりアクションプラン（案）",
+    "plan_start": "R8",
+    "plan_end": "R12",
+    "evaluation_year": "R10",
+    "baseline_label": "現状値",
+    "scheme": "four-class",
+    "pace_thresholds": "100,80",
+}
+MISATO_NOTE = (f"{INVENTED_ACTUALS}です（計画は令和8年度からで、実績はまだありません）。基準値・目標値（年度ごとの目標を含む）・"
+               "単位・年度は、まちづくりアクションプラン（案）（令和8年）に印刷されたとおりに入力しています。")
+
+
+def build_omitama_sample(source: Path = OMITAMA_SOURCE) -> Workbook:
+    """小美玉市 第2期総合戦略: the basic goals' 数値目標 and the 行動指標, values as printed, actuals invented."""
+    return build_plan_sample(source, OMITAMA_SETTINGS, OMITAMA_NOTE)
+
+
+def build_misato_sample(source: Path = MISATO_SOURCE) -> Workbook:
+    """美郷町 まちづくりアクションプラン（案）: every numeric target, per-year targets 2026–2028, actuals invented."""
+    return build_plan_sample(source, MISATO_SETTINGS, MISATO_NOTE, target_years=range(2026, 2029))
+
+
 TARGETS = {
     "template": (lambda: build_template(), WORKBOOKS / "kpi_template.xlsx"),
     "mine_r4": (lambda: build_mine_sample(), WORKBOOKS / "samples" / "mine_r4.xlsx"),
     "sample_city_r6": (lambda: build_sample_city(), WORKBOOKS / "samples" / "sample_city_r6.xlsx"),
+    "omitama_r6": (lambda: build_omitama_sample(), WORKBOOKS / "samples" / "omitama_r6.xlsx"),
+    "misato_r10": (lambda: build_misato_sample(), WORKBOOKS / "samples" / "misato_r10.xlsx"),
 }
 
 

@@ -84,27 +84,15 @@ def is_computed(key: str) -> bool:
 
 
 ACTUAL_HEADER = "実績値"
-_ACTUAL_RE = re.compile(r"^(?:実績値?|実績)\s*[\(（]?\s*(?P<y>.+?)\s*[\)）]?\s*(?:実績値?)?$|^(?P<y2>.+?)\s*実績値?$")
+TARGET_HEADER = "目標値"
+_ACTUAL_WORD = re.compile(r"実績値?")
+_TARGET_WORD = re.compile(r"目標値?")
+_HEADER_SEPARATORS = " /・:;_-|"
 
 
 def actual_header(year: int) -> str:
     from .values import era_label
     return f"{ACTUAL_HEADER} {era_label(year)}"
-
-
-def actual_year_of_header(text: object) -> int | None:
-    """The fiscal year of a yearly actual column header: 実績値 R2, 実績 2021, R3実績, 実績値(R4)."""
-    if not isinstance(text, str):
-        return None
-    t = unicodedata.normalize("NFKC", text).strip()
-    m = _ACTUAL_RE.match(t)
-    if not m:
-        return None
-    return fiscal_year((m.group("y") or m.group("y2") or "").strip())
-
-
-TARGET_HEADER = "目標値"
-_TARGET_RE = re.compile(r"^目標値?\s*[\(（]?\s*(?P<y>.+?)\s*[\)）]?$|^(?P<y2>.+?)\s*目標値?$")
 
 
 def target_header(year: int) -> str:
@@ -113,15 +101,30 @@ def target_header(year: int) -> str:
     return f"{TARGET_HEADER} {era_label(year)}"
 
 
-def target_year_of_header(text: object) -> int | None:
-    """The fiscal year of a yearly target column header: 目標値 R3, 目標 2022, R4目標, 目標値(R5)."""
+def _year_of_header(text: object, word: re.Pattern, other: re.Pattern, bare: bool) -> int | None:
+    """The fiscal year named by a yearly column header once the word (実績値 / 目標値) is taken out; a header that
+    names the other word is not this kind of column.  ``bare``: a year alone (令和2年度, 2026 (R8)) counts."""
     if not isinstance(text, str):
         return None
     t = unicodedata.normalize("NFKC", text).strip()
-    m = _TARGET_RE.match(t)
-    if not m:
+    if not t or len(t) > 40 or other.search(t) or (not bare and not word.search(t)):
         return None
-    return fiscal_year((m.group("y") or m.group("y2") or "").strip())
+    rest = word.sub(" ", t).strip(_HEADER_SEPARATORS)
+    while len(rest) >= 2 and rest[0] in "([【" and rest[-1] in ")]】":
+        rest = rest[1:-1].strip(_HEADER_SEPARATORS)
+    return fiscal_year(rest)
+
+
+def actual_year_of_header(text: object) -> int | None:
+    """The fiscal year of a yearly actual column header, as municipalities print them: 実績値 R2, 実績 2021,
+    R3実績, 実績値(R4), R2/実績値, 実績値 R2, and a year alone (令和2年度, 2026 (R8)): yearly columns hold actuals."""
+    return _year_of_header(text, _ACTUAL_WORD, _TARGET_WORD, bare=True)
+
+
+def target_year_of_header(text: object) -> int | None:
+    """The fiscal year of a yearly target column header: 目標値 R3, 目標 2022, R4目標, 目標値(R5), 目標値 R8,
+    2026 (R8) 目標."""
+    return _year_of_header(text, _TARGET_WORD, _ACTUAL_WORD, bare=False)
 
 
 def normalise_header(text: object) -> str:

@@ -34,9 +34,11 @@ class Kpi:
     unit: str = ""
     baseline: Entry | None = None
     baseline_year: int | None = None
+    baseline_period_start: int | None = None  # baseline for a period (R3～R7): first year; baseline_year is the last
     actuals: dict[int, Entry] = field(default_factory=dict)   # fiscal year → entry
     target: Entry | None = None
     target_year: int | None = None
+    target_period_start: int | None = None    # target for a period (R8～R12): first year; target_year is the last
     targets: dict[int, Entry] = field(default_factory=dict)   # fiscal year → the plan's target for that year
     direction: str = "up"            # up / down / keep
     formula: str = "ratio"           # ratio / difference

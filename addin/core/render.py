@@ -61,12 +61,17 @@ class SheetPlan:
         return r
 
 
-def display_value(value: float | None, entry: V.Entry | None, year: int | None, default_year: int | None):
+def display_value(value: float | None, entry: V.Entry | None, year: int | None, default_year: int | None,
+                  period_start: int | None = None):
     """What the summary prints for a/b/c: the number, with its year when it differs from the column's year.
 
     Returns a number (kept numeric) or a text such as ``11 (R1)`` when a year annotation is needed, or the
-    marker typed (— , 集計中) when there is no number.
+    marker typed (— , 集計中) when there is no number.  A figure for a period (▲90 for R3～R7: ``period_start``
+    from the year column, or the entry's own ``456(H29~30年度)``) always shows its period: ``▲90 (R3～R7)``.
     """
+    start = period_start or (entry.period_start if entry is not None else None)
+    if value is not None and year and start and start < year:
+        return f"{_as_typed(value, entry)} ({V.era_label(start)}～{V.era_label(year)})"
     if value is None:
         if entry is not None and entry.marker:
             return entry.marker
@@ -74,12 +79,21 @@ def display_value(value: float | None, entry: V.Entry | None, year: int | None, 
             return str(entry.raw)
         return "－"
     if year and default_year and year != default_year:
-        return f"{format_number(value)} ({V.era_label(year)})"
+        return f"{_as_typed(value, entry)} ({V.era_label(year)})"
     if entry is not None and entry.kind == V.AT_LEAST:
-        return f"{format_number(value)}以上"
+        return f"{'年' if entry.per_year else ''}{format_number(value)}以上"
     if entry is not None and entry.kind == V.SUM_OVER:
-        return f"{entry.years}年間に{format_number(value)}"
+        return f"{entry.years}年間に{format_number(value)}" if entry.years else f"延べ{format_number(value)}"
+    if entry is not None and entry.kind == V.KEEP:
+        return f"{format_number(value)}を維持"
     return value
+
+
+def _as_typed(value: float, entry: V.Entry | None) -> str:
+    """A number shown in a text, with the negative sign the clerk typed (▲90 stays ▲90, not -90)."""
+    if value < 0 and entry is not None and entry.sign in ("▲", "△"):
+        return entry.sign + format_number(-value)
+    return format_number(value)
 
 
 def format_number(x: float) -> str:
@@ -215,11 +229,12 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
                    + [None] * (ncols - 1), "goal")
         p.merges.append((gr, 1, gr, ncols))
         for res in (x for x in ev.results if x.kpi.goal_code == code):
-            a = display_value(res.baseline, res.kpi.baseline, res.baseline_year, by)
+            a = display_value(res.baseline, res.kpi.baseline, res.baseline_year, by, res.kpi.baseline_period_start)
             if res.baseline is None and res.kpi.cumulative and res.kpi.formula == "difference":
                 a = display_value(None, res.kpi.baseline, None, by)
             b = display_value(res.actual, res.actual_entry, res.actual_year, ey)
-            c = display_value(res.target, res.kpi.target, res.target_year, ty)
+            c = display_value(res.target, res.kpi.target, res.target_year, ty,
+                              res.kpi.target_period_start if res.target_year == res.kpi.target_year else None)
             prog = res.progress if res.progress is not None else "－"
             status = res.status + ("（手入力）" if res.override else "")
             pace = res.pace or {}

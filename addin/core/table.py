@@ -10,7 +10,7 @@ import unicodedata
 from . import layout
 from .findings import Finding
 from .model import Kpi, Settings, a1
-from .values import fiscal_year, parse_entry
+from .values import fiscal_span, fiscal_year, parse_entry
 
 
 def _text(v) -> str:
@@ -150,10 +150,13 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
         for key in ("baseline_year", "target_year"):
             v = raw.get(key)
             if _text(v):
-                y = fiscal_year(v if not isinstance(v, str) else _text(v))
-                if y is None:
+                # a year (R4) or a period (R3～R7: its last year, the first kept in *_period_start)
+                span = fiscal_span(v if not isinstance(v, str) else _text(v))
+                if span is None:
                     findings.append(Finding("bad_year", sheet, k.cells[key], v, name, row=r))
-                setattr(k, key, y)
+                setattr(k, key, span[1] if span else None)
+                if span and span[0] != span[1]:
+                    setattr(k, key.replace("_year", "_period_start"), span[0])
         _coded(k, raw, "direction", layout.DIRECTIONS, findings, sheet, extra={"up": "up", "down": "down",
                                                                               "keep": "keep"})
         _coded(k, raw, "formula", layout.FORMULAS, findings, sheet, extra={"ratio": "ratio",

@@ -108,11 +108,12 @@ def public_report(ev: Evaluation) -> PublicReport:
 
 def _row(r: Result, by, ey, ty) -> PublicRow:
     k = r.kpi
-    a = display_value(r.baseline, k.baseline, r.baseline_year, by)
+    a = display_value(r.baseline, k.baseline, r.baseline_year, by, k.baseline_period_start)
     if r.baseline is None and k.cumulative and k.formula == "difference":
         a = display_value(None, k.baseline, None, by)
     b = display_value(r.actual, r.actual_entry, r.actual_year, ey)
-    c = display_value(r.target, k.target, r.target_year, ty)
+    c = display_value(r.target, k.target, r.target_year, ty,
+                      k.target_period_start if r.target_year == k.target_year else None)
     dec = max(decimals_of(x) for x in (r.baseline, r.actual, r.target))
     return PublicRow(
         goal_code=k.goal_code or "", goal_name=k.goal_name or "", policy_code=k.policy_code or "",
