@@ -1,4 +1,4 @@
-"""Build macros/KPIAddin.xlam reproducibly on any OS (no Excel needed).
+"""Build addin/data/KPIAddin.xlam (shipped inside the package) reproducibly on any OS (no Excel needed).
 
     python macros/build_xlam.py [OUT_PATH]
 
@@ -232,7 +232,7 @@ def write_package(parts: dict[str, bytes], out_path: Path) -> None:
     out_path.write_bytes(buf.getvalue())
 
 
-def build(out_path: str | Path = HERE / f"{PROJECT_NAME}.xlam") -> Path:
+def build(out_path: str | Path = HERE.parent / "addin" / "data" / f"{PROJECT_NAME}.xlam") -> Path:
     """Build the add-in at ``out_path`` and return that path."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Checks of the committed Excel add-in macros/KPIAddin.xlam (no Excel needed).
+"""Checks of the committed Excel add-in addin/data/KPIAddin.xlam (no Excel needed).
 
 Needs: lxml, oletools (olevba), and for the rebuild check xlwings==0.37.8 and
 pyopenvba.
@@ -16,7 +16,7 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 MACROS = ROOT / "macros"
-XLAM = MACROS / "KPIAddin.xlam"
+XLAM = ROOT / "addin" / "data" / "KPIAddin.xlam"
 XSD = MACROS / "schema" / "customui14.xsd"
 RIBBON_BAS = MACROS / "RibbonMyAddin.bas"
 CUSTOMUI_SRC = MACROS / "customUI14.xml"
@@ -264,7 +264,7 @@ def test_rebuild_matches_committed(tmp_path, parts, modules):
     assert vba_modules(out) == modules
     for name in parts:
         if name != "xl/vbaProject.bin":
-            assert rebuilt[name] == parts[name], f"{name} differs: rebuild and commit macros/KPIAddin.xlam"
+            assert rebuilt[name] == parts[name], f"{name} differs: rebuild and commit addin/data/KPIAddin.xlam"
 
 
 # ------------------------------------------------------------------ install
