@@ -37,8 +37,8 @@ class Book(Protocol):
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
 
-    def check_writable(self, sheets: tuple[str, ...]) -> None:
-        """Raise KpiError (nothing touched yet) when the operation could not write these sheets."""
+    # Optional (the live adapter has them): ``begin_write(sheets)`` raises KpiError before anything is touched
+    # when these sheets cannot be written, and lifts a sheet's protection; ``end_write()`` puts it back.
 
 
 @dataclass
@@ -179,16 +179,21 @@ def _write(book: Book, loaded: Loaded, op: Operation) -> None:
     if not (op.columns or op.sheets):
         return
     targets = tuple(([layout.SHEET_KPI] if op.columns else []) + list(op.sheets))
-    if hasattr(book, "check_writable"):
-        book.check_writable(targets)  # refuse before anything is touched
-    if op.columns:
-        _write_kpi_columns(book, loaded, op.columns)
-    ev = loaded.evaluation
-    after = layout.SHEET_KPI
-    for sheet in op.sheets:
-        plan = summary_plan(ev) if sheet == layout.SHEET_SUMMARY else findings_plan(ev.findings)
-        book.replace_sheet(plan, after=after)
-        after = sheet
+    begin, end = getattr(book, "begin_write", None), getattr(book, "end_write", None)
+    if begin is not None:
+        begin(targets)  # refuses before anything is touched
+    try:
+        if op.columns:
+            _write_kpi_columns(book, loaded, op.columns)
+        ev = loaded.evaluation
+        after = layout.SHEET_KPI
+        for sheet in op.sheets:
+            plan = summary_plan(ev) if sheet == layout.SHEET_SUMMARY else findings_plan(ev.findings)
+            book.replace_sheet(plan, after=after)
+            after = sheet
+    finally:
+        if end is not None:
+            end()
 
 
 def validate(book: Book, resolve_scheme=None, write: bool = True) -> Loaded:
