@@ -10,6 +10,7 @@ once is what makes the ribbon and the command line give the same result on the s
 - a currency or accounting cell is a number (Excel's COM hands it over as ``decimal.Decimal``);
 - an empty string (``=""``, a pasted blank) is a blank cell;
 - a date (``datetime``, also COM's time-zone-aware one) is a naive ``datetime``;
+- a whole number is an ``int`` (COM hands every number over as a float, openpyxl whole numbers as ints);
 - a number is "shown as %" when its number format has a % outside quotes, escapes and brackets
   (``0.0%``, Excel's named ``Percent``), not for ``0.0"%"`` or ``0\\%``.
 """
@@ -90,6 +91,8 @@ def read_cell(value, number_format: str | None = None, error: str | None = None)
         value = _dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
                              value.microsecond)
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        value = int(value)  # Excel holds doubles only; 40 reads as 40 whichever library fetched it
     return value, numeric and is_percent_format(number_format)
 
 
