@@ -255,6 +255,7 @@ def attach(hwnd: int | str, fullname: str):
     from xlwings import _xlwindows
     app = xw.App(impl=_xlwindows.App(xl=int(hwnd)))
     for book in app.books:
-        if book.fullname.lower() == fullname.lower() or book.name.lower() == fullname.lower():
+        # the COM FullName itself: xlwings' Book.fullname would read a config sheet of the workbook for URLs
+        if book.api.FullName.lower() == fullname.lower():
             return book
     raise KpiError("対象のブックが Excel で見つかりません。ブックを開き直してから、もう一度ボタンを押してください。")
