@@ -117,8 +117,9 @@ ACTIONS = {
 }
 
 
-def dispatch(control_id: str, book=None) -> str:
-    """Run the action of a ribbon button on the calling workbook and show the outcome.  Returns the message."""
+def dispatch(control_id: str, book=None, show: bool = True) -> str:
+    """Run the action of a ribbon button on the workbook and show the outcome in Excel (unless ``show`` is
+    False: the real-PC check runs the buttons without leaving a dialog open).  Returns the message."""
     try:
         import xlwings as xw
     except ImportError:
@@ -146,7 +147,8 @@ def dispatch(control_id: str, book=None) -> str:
         _log(control_id, e)
         message, mode = (f"予期しない問題が発生しました（{type(e).__name__}）。詳細は {LOG} に記録しました。"
                          "IT担当者に連絡してください。"), "critical"
-    _alert(book, message, mode)
+    if show:
+        _alert(book, message, mode)
     return message
 
 
