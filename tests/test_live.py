@@ -142,7 +142,7 @@ def test_export_button_writes_the_public_files_beside_the_workbook(press, tmp_pa
 
 @pytest.mark.parametrize("chosen", [True, False], ids=["folder-chosen", "cancelled"])
 def test_export_of_an_unsaved_workbook_goes_where_the_clerk_chooses(press, tmp_path, chosen, monkeypatch):
-    monkeypatch.chdir(tmp_path / ".." if False else tmp_path)
+    monkeypatch.chdir(tmp_path)
     excel = fake_excel.Excel()
     excel.app.__dict__["chosen_folder"] = tmp_path / "chosen" if chosen else None
     (tmp_path / "chosen").mkdir()
@@ -186,6 +186,18 @@ def test_formats_come_from_one_xml_spreadsheet_read(press, tmp_path):
     _, excel, _ = press(big_sample(tmp_path, 1), "kpi_validate")
     assert excel.calls.count("Range.Value(11)") == 1
     assert "Range.NumberFormat" not in excel.calls  # no per-column or per-cell format reads
+
+
+def test_without_the_xml_read_formats_come_from_one_read_per_value_column(press, tmp_path, monkeypatch):
+    def refuse(self, *args):
+        raise fake_excel.com_error(fake_excel.DISP_E_EXCEPTION, "Exception occurred.")
+    monkeypatch.setattr(fake_excel.OleObject, "Invoke", refuse)
+    counts = []
+    for times in (1, 10):
+        _, excel, message = press(big_sample(tmp_path, times, percent_cells=False), "kpi_validate")
+        assert "予期しない" not in message and "Range.Value(11)" not in excel.calls, message
+        counts.append(len(excel.calls))
+    assert counts[0] == counts[1] and excel.calls.count("Range.NumberFormat") >= 3
 
 
 # ---------------------------------------------------------------------------------------------- refusals
@@ -247,16 +259,14 @@ def test_protection_is_restored_with_the_clerks_own_settings(press):
     assert all(last[k] is False for k in fake_excel.PROTECT_FLAGS if k not in flags)
 
 
-def test_a_failed_sheet_copy_keeps_the_old_sheet(press, tmp_path):
+def test_a_failed_sheet_copy_keeps_the_old_sheet(press, tmp_path, monkeypatch):
     src = tmp_path / "book.xlsx"
     shutil.copy(SAMPLE, src)
     excel = fake_excel.Excel()
     book, _, _ = press(src, "kpi_recalc", excel=excel)
     old = book.sheet(layout.SHEET_SUMMARY).values()
     excel.fail_copy = True
-    excel.app.books.clear()
-    book.app.books.append(book)
-    with fake_excel.attached(pytest.MonkeyPatch()) as _:
+    with fake_excel.attached(monkeypatch):
         ribbon.main(["kpi_recalc", str(excel.app.Hwnd), book.FullName])
     assert "予期しない問題" in excel.app.alerts[-1][0]
     assert book.sheet(layout.SHEET_SUMMARY).values() == old
@@ -302,3 +312,15 @@ def test_no_sheet_the_addin_creates_ends_in_py():
 def test_xlwings_version_is_pinned_to_the_addin_build():
     import xlwings
     assert ribbon.XLWINGS_VERSION == xlwings.__version__
+
+
+def test_export_with_input_errors_runs_as_the_policy_says_and_says_so(press, tmp_path):
+    """ops.EXPORT runs with errors (the KPIs concerned show 「－」): the ribbon and the command line agree."""
+    from addin import ops
+    from addin.cli import main
+    from test_parity import tricky
+    src = tricky(tmp_path / "book.xlsx")
+    assert ops.EXPORT.runs_with_errors
+    _, _, message = press(src, "kpi_export")
+    assert "出力しました" in message and "注意: 入力にエラーが" in message, message
+    assert main(["export", str(src), "--out", str(tmp_path / "cli"), "--format", "csv"]) == 1
