@@ -99,7 +99,7 @@ Private Function InterpreterFromUserConf() As String
     Close #f
 End Function
 
-Private Function ExitCodeMessage(rc As Long) As String
+Private Function ExitCodeMessage(ByVal rc As Long) As String
     ' Exit codes of addin.ribbon.main: 1 the package could not be imported, 3 no xlwings, 4 no Excel.
     Select Case rc
         Case 1
@@ -113,7 +113,7 @@ Private Function ExitCodeMessage(rc As Long) As String
     End Select
 End Function
 
-Private Function Quoted(s As String) As String
+Private Function Quoted(ByVal s As String) As String
     Quoted = Chr(34) & s & Chr(34)
 End Function
 
