@@ -99,3 +99,14 @@ def test_sha256sums_cover_every_file(bundle):
     assert set(sums) == set(files) - {"SHA256SUMS"}
     for name, digest in sums.items():
         assert hashlib.sha256(files[name]).hexdigest() == digest, name
+
+
+def test_nothing_in_the_package_imports_pandas_or_numpy():
+    """pandas (and with it numpy) is a test dependency only: a clerk's PC never needs it."""
+    import ast
+    for path in (ROOT / "addin").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[0] in ("pandas", "numpy")], path
