@@ -83,12 +83,6 @@ def cli_result(tmp_path, source):
     return fake_excel.open_in_excel(copy)
 
 
-def kpi_ids_and_statuses(wb):
-    block = wb.sheet(layout.SHEET_KPI).values()
-    header = {v: c for (r, c), v in block.items() if r == layout.HEADER_ROW}
-    return {block.get((r, header["評価"])) for (r, c) in block if c == header["KPI名"] and r > layout.HEADER_ROW}
-
-
 # ---------------------------------------------------------------------------------------------- results
 @pytest.mark.parametrize("percent_cells", [False, True], ids=["numbers", "percent-cells"])
 def test_recalc_button_gives_the_same_workbook_as_the_cli(press, tmp_path, percent_cells):
@@ -140,25 +134,33 @@ def test_export_button_writes_the_public_files_beside_the_workbook(press, tmp_pa
     assert excel.calls.count("Workbook.ExportAsFixedFormat") == 1
 
 
-@pytest.mark.parametrize("chosen", [True, False], ids=["folder-chosen", "cancelled"])
-def test_export_of_an_unsaved_workbook_goes_where_the_clerk_chooses(press, tmp_path, chosen, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+@pytest.mark.parametrize("dialog", ["chosen", "cancelled", "no-dialog"])
+def test_export_of_an_unsaved_workbook_goes_where_the_clerk_chooses(press, tmp_path, dialog, monkeypatch):
+    """Never Python's working directory: the folder chosen in Excel's dialog, nothing when cancelled, and the
+    clerk's Documents folder when Excel cannot show the dialog."""
+    cwd, home = tmp_path / "cwd", tmp_path / "home"
+    for d in (cwd, home / "Documents", tmp_path / "chosen"):
+        d.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("USERPROFILE", str(home))
     excel = fake_excel.Excel()
-    excel.app.__dict__["chosen_folder"] = tmp_path / "chosen" if chosen else None
-    (tmp_path / "chosen").mkdir()
+    excel.app.__dict__["chosen_folder"] = {"chosen": tmp_path / "chosen", "cancelled": None}.get(dialog)
+    if dialog == "no-dialog":
+        monkeypatch.setattr(fake_excel.Application, "FileDialog", lambda self, kind: (_ for _ in ()).throw(
+            fake_excel.com_error(fake_excel.DISP_E_EXCEPTION, "Exception occurred.")))
     wb = fake_excel.open_in_excel(SAMPLE, excel)
     wb.__dict__["path"] = None  # as if typed into a new book and never saved: Path is ""
     wb.__dict__["_name"] = "Book1"
     with fake_excel.attached(monkeypatch):
         assert ribbon.main(["kpi_export", str(excel.app.Hwnd), "Book1"]) == 0
     message = excel.app.alerts[-1][0]
-    made = list((tmp_path / "chosen").glob("*/*"))
-    if chosen:
-        assert "出力しました" in message and {p.suffix for p in made} >= {".xlsx", ".pdf"}
-        assert all(p.parent.name == "Book1_公表用" for p in made)
+    where = {"chosen": tmp_path / "chosen", "cancelled": None, "no-dialog": home / "Documents"}[dialog]
+    if where is None:
+        assert "中止しました" in message and not list((tmp_path / "chosen").iterdir())
     else:
-        assert "中止しました" in message and not made
-    assert not [p for p in tmp_path.iterdir() if p.name != "chosen"]  # nothing in the working directory
+        made = list(where.glob("Book1_公表用/*"))
+        assert "出力しました" in message and {p.suffix for p in made} >= {".xlsx", ".pdf"}, message
+    assert not list(cwd.iterdir())  # nothing in the working directory
 
 
 # ---------------------------------------------------------------------------------------------- calls
