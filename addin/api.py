@@ -9,7 +9,8 @@ from .config import resolve_scheme
 from .core import layout
 from .core.evaluate import Evaluation
 from .errors import WorkbookError
-from .ops import Loaded, load_and_evaluate, write_results
+from . import ops
+from .ops import Loaded
 
 
 def evaluate_file(path, scheme: str | None = None) -> Evaluation:
@@ -17,7 +18,7 @@ def evaluate_file(path, scheme: str | None = None) -> Evaluation:
     # formulas are read as formulas first, so that one whose result was never saved is reported, not read as blank;
     # their saved results are read only when an input cell holds a formula
     book = FileBook(path)
-    return load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, Path(path).parent)).evaluation
+    return ops.validate(book, lambda s: resolve_scheme(s, scheme, Path(path).parent), write=False).evaluation
 
 
 validate_file = evaluate_file  # validation is the evaluation's findings; kept as a name the CLI reads well
@@ -34,8 +35,7 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
     safety.check_safe(path)
     book = FileBook(path)
     before = _snapshot(book.wb)
-    loaded = load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, path.parent))
-    write_results(book, loaded)
+    loaded = ops.recalc(book, lambda s: resolve_scheme(s, scheme, path.parent))
     owned_cols = set(loaded.geometry.get("columns", {}).get(c.key) for c in layout.COMPUTED_COLUMNS)
     header_row = loaded.geometry.get("header_row")
 
@@ -62,3 +62,13 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
 def _snapshot(wb) -> dict[str, list[list]]:
     """Every value of every sheet the clerk owns (the tool's own sheets excluded)."""
     return {ws.title: sheet_block(ws)[0] for ws in wb.worksheets if ws.title not in layout.OWNED_SHEETS}
+
+
+def export_file(path, out_dir, formats=None, scheme: str | None = None):
+    """The public report of a workbook file (read-only) into ``out_dir``: (evaluation, {format: path})."""
+    from .export import default_basename
+    path = Path(path)
+    book = FileBook(path)
+    loaded, written = ops.export(book, out_dir, formats, lambda ev: default_basename(ev, path),
+                                 lambda s: resolve_scheme(s, scheme, path.parent))
+    return loaded.evaluation, written

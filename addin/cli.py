@@ -66,10 +66,8 @@ def cmd_recalc(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .api import evaluate_file
-    from .export import default_basename, export_all
-    ev = evaluate_file(args.file, args.scheme)
-    paths = export_all(ev, args.out, args.format, basename=default_basename(ev, Path(args.file)))
+    from .api import export_file
+    ev, paths = export_file(args.file, args.out, args.format, args.scheme)
     for name, path in paths.items():
         print(f"{name}: {path}")
     print(f"公表用の資料を「{args.out}」に{len(paths)}件作成しました。")

@@ -70,27 +70,21 @@ def addins_dir(home: Path | None = None) -> Path:
 
 
 def find_xlam() -> Path:
-    """The built ``KPIAddin.xlam`` to install.
+    """The built ``KPIAddin.xlam`` shipped inside the package (``addin/data/KPIAddin.xlam``).
 
-    Looked for, in this order: the ``KPI_ADDIN_XLAM`` environment variable,
-    a copy shipped as package data next to this module, ``macros/`` of a
-    source checkout, and ``<prefix>/share/kpi-addin`` of an installed package.
+    It travels with the package, so it is found after any kind of install (``--user`` included, where pip
+    puts data files elsewhere).  ``KPI_ADDIN_XLAM`` overrides it (an IT section's own signed build).
     """
-    candidates: list[Path] = []
+    from importlib import resources
     env = os.environ.get("KPI_ADDIN_XLAM")
-    if env:
-        candidates.append(Path(env))
-    here = Path(__file__).resolve().parent
-    candidates += [here / XLAM_NAME, here / "data" / XLAM_NAME, here.parent / "macros" / XLAM_NAME,
-                   # pip install places it here (setup.cfg [options.data_files])
-                   Path(sys.prefix) / "share" / "kpi-addin" / XLAM_NAME]
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(str(resources.files("addin").joinpath("data", XLAM_NAME))))
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise AddinInstallError(
         f"アドインのファイル {XLAM_NAME} が見つかりません。"
-        "環境変数 KPI_ADDIN_XLAM にファイルの場所を指定するか、"
-        "パッケージを入れ直してください。探した場所: "
+        "パッケージを入れ直すか、環境変数 KPI_ADDIN_XLAM にファイルの場所を指定してください。探した場所: "
         + "、".join(str(c) for c in candidates)
     )
 

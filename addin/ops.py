@@ -1,8 +1,10 @@
 """The operations behind the buttons and the commands, written once against a small adapter interface.
 
-Both adapters implement ``Book``: ``addin.book.files.FileBook`` (openpyxl, the command line and tests) and
-``addin.live.LiveBook`` (xlwings, the ribbon in Excel).  Each table is read with one call and each output
-block written with one call, so the cost does not grow with the number of per-cell operations.
+One function per operation — :func:`validate`, :func:`recalc`, :func:`export` — each with its policy named as
+data (:data:`VALIDATE`, :data:`RECALC`, :data:`EXPORT`); ``addin.cli`` and ``addin.ribbon`` only choose the
+adapter and word the outcome.  Both adapters implement ``Book``: ``addin.book.files.FileBook`` (openpyxl,
+the command line and tests) and ``addin.live.LiveBook`` (xlwings, the ribbon in Excel).  Each table is read
+with one call and each output block written with one call, so the cost does not grow with the number of KPIs.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ class Book(Protocol):
 
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
+
+    # Optional (the live adapter has them): ``begin_write(sheets)`` raises KpiError before anything is touched
+    # when these sheets cannot be written, and lifts a sheet's protection; ``end_write()`` puts it back.
 
 
 @dataclass
@@ -147,14 +152,77 @@ def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> Non
     book.set_highlights(layout.SHEET_KPI, highlight_rules(dict(g, columns=cols), last))
 
 
-def write_checks(book: Book, loaded: Loaded) -> None:
-    """The 検証 button: only the 検証 column and the highlights (progress and status stay as they were)."""
-    _write_kpi_columns(book, loaded, ("check",))
+# ---------------------------------------------------------------------------------------------- operations
+@dataclass(frozen=True)
+class Operation:
+    """What an operation does, as data: the computed columns and generated sheets it writes into a workbook
+    it may change, and whether it runs when entries have errors (the affected KPIs then show 「－」)."""
+    name: str
+    columns: tuple[str, ...]
+    sheets: tuple[str, ...]
+    runs_with_errors: bool
 
 
-def write_results(book: Book, loaded: Loaded) -> None:
-    """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights."""
+#: 検証: only the 検証 column, its highlights and the 検証結果 sheet; progress and status stay as they were.
+#: (The command line's ``kpi validate`` is the dry run: it reads the file and writes nothing.)
+VALIDATE = Operation("validate", ("check",), (layout.SHEET_FINDINGS,), runs_with_errors=True)
+#: 再計算: every computed column, 【KPI達成状況】 and 検証結果.
+RECALC = Operation("recalc", tuple(c.key for c in layout.COMPUTED_COLUMNS),
+                   (layout.SHEET_SUMMARY, layout.SHEET_FINDINGS), runs_with_errors=True)
+#: 公表用出力: writes nothing into the workbook; with errors it still runs, the KPIs concerned show 「－」 and
+#: the caller says how many (exit code 1 on the command line, a note in the ribbon's message).
+EXPORT = Operation("export", (), (), runs_with_errors=True)
+OPERATIONS = {op.name: op for op in (VALIDATE, RECALC, EXPORT)}
+
+
+def _write(book: Book, loaded: Loaded, op: Operation) -> None:
+    if not (op.columns or op.sheets):
+        return
+    targets = tuple(([layout.SHEET_KPI] if op.columns else []) + list(op.sheets))
+    begin, end = getattr(book, "begin_write", None), getattr(book, "end_write", None)
+    if begin is not None:
+        begin(targets)  # refuses before anything is touched
+    try:
+        if op.columns:
+            _write_kpi_columns(book, loaded, op.columns)
+        ev = loaded.evaluation
+        after = layout.SHEET_KPI
+        for sheet in op.sheets:
+            plan = summary_plan(ev) if sheet == layout.SHEET_SUMMARY else findings_plan(ev.findings)
+            book.replace_sheet(plan, after=after)
+            after = sheet
+    finally:
+        if end is not None:
+            end()
+
+
+def validate(book: Book, resolve_scheme=None, write: bool = True) -> Loaded:
+    """検証: evaluate every entry; when ``write``, write what :data:`VALIDATE` names."""
+    loaded = load_and_evaluate(book, resolve_scheme=resolve_scheme)
+    if write:
+        _write(book, loaded, VALIDATE)
+    return loaded
+
+
+def recalc(book: Book, resolve_scheme=None) -> Loaded:
+    """再計算: evaluate and write what :data:`RECALC` names."""
+    loaded = load_and_evaluate(book, resolve_scheme=resolve_scheme)
+    _write(book, loaded, RECALC)
+    return loaded
+
+
+def export(book: Book, out_dir, formats=None, basename=None, resolve_scheme=None):
+    """公表用出力: evaluate and write the public report into ``out_dir``; returns (loaded, {format: path}).
+
+    ``basename``: the files' name, or a function of the evaluation giving it.
+    Refuses with errors unless :data:`EXPORT` runs with them."""
+    from .errors import KpiError
+    from .export import DEFAULT_FORMATS, export_all
+    loaded = load_and_evaluate(book, resolve_scheme=resolve_scheme)
     ev = loaded.evaluation
-    _write_kpi_columns(book, loaded, tuple(c.key for c in layout.COMPUTED_COLUMNS))
-    book.replace_sheet(summary_plan(ev), after=layout.SHEET_KPI)
-    book.replace_sheet(findings_plan(ev.findings), after=layout.SHEET_SUMMARY)
+    if ev.errors and not EXPORT.runs_with_errors:
+        raise KpiError(f"入力にエラーが{len(ev.errors)}件あるため、公表用の出力を中止しました。")
+    if callable(basename):
+        basename = basename(ev)
+    written = export_all(ev, out_dir, formats or DEFAULT_FORMATS, basename=basename)
+    return loaded, written

@@ -1,12 +1,15 @@
-"""Ribbon callbacks: the VBA of KPIAddin.xlam calls ``dispatch('<button id>')`` for every button of the
-「KPI管理」 tab.  Each action runs the same operations as the command line (addin.ops) on the open workbook
-through the xlwings adapter, and tells the clerk the outcome in Japanese.  No traceback ever reaches a dialog:
+"""Ribbon callbacks.  The add-in's own VBA launcher (macros/RibbonMyAddin.bas) starts
+``python -I -B -c "...addin.ribbon.main()" <button id> <Excel hwnd> <workbook>`` for every button of the
+「KPI管理」 tab; :func:`main` attaches to that Excel and :func:`dispatch` runs the button's operation from
+addin.ops (the same functions as the command line) through the xlwings adapter, and tells the clerk the
+outcome in Japanese.  No traceback ever reaches a dialog:
 unexpected errors are written to a log file for the IT section and summarised in the alert.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import logging
+import os
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -15,19 +18,16 @@ from .core import layout
 from .core.findings import ERROR, WARNING
 from .errors import KpiError
 
-XLWINGS_VERSION = "0.37.8"  # the version the add-in's VBA (macros/KPIAddin.xlam) was built from
+XLWINGS_VERSION = "0.37.8"  # the xlwings the add-in is built and tested with (addin/data/KPIAddin.xlam)
 TITLE = "KPI管理"
+STATUS = "KPI管理: 処理しています…"
 LOG = Path(tempfile.gettempdir()) / "KPIAddin.log"
 
 
-def _evaluate(book, scheme_override=None):
+def _resolver(book):
     from .config import resolve_scheme
-    from .live import LiveBook
-    from .ops import load_and_evaluate
-    live = LiveBook(book)
-    base = Path(book.fullname).parent if getattr(book, "fullname", None) else None
-    loaded = load_and_evaluate(live, resolve_scheme=lambda s: resolve_scheme(s, scheme_override, base))
-    return live, loaded
+    base = Path(book.api.Path) if book.api.Path else None
+    return lambda s: resolve_scheme(s, None, base)
 
 
 def _counts(ev) -> str:
@@ -37,13 +37,10 @@ def _counts(ev) -> str:
 
 
 def validate(book) -> str:
-    """検証: list every finding on the 検証結果 sheet and highlight the cells; no typed value changes."""
-    from .core.render import findings_plan
-    from .ops import write_checks
-    live, loaded = _evaluate(book)
-    write_checks(live, loaded)
-    live.replace_sheet(findings_plan(loaded.evaluation.findings), after=layout.SHEET_KPI)
-    ev = loaded.evaluation
+    """検証 (ops.VALIDATE): the 検証 column, its highlights and the 検証結果 sheet; no typed value changes."""
+    from . import ops
+    from .live import LiveBook
+    ev = ops.validate(LiveBook(book), _resolver(book)).evaluation
     if not any(f.severity in (ERROR, WARNING) for f in ev.findings):
         return f"KPI {len(ev.results)}件を検証しました。問題は見つかりませんでした。"
     return (f"KPI {len(ev.results)}件を検証しました。{_counts(ev)}があります。"
@@ -51,11 +48,10 @@ def validate(book) -> str:
 
 
 def recalc(book) -> str:
-    """再計算: validate, compute progress and status, regenerate 【KPI達成状況】."""
-    from .ops import write_results
-    live, loaded = _evaluate(book)
-    write_results(live, loaded)
-    ev = loaded.evaluation
+    """再計算 (ops.RECALC): progress and status, 【KPI達成状況】 and 検証結果."""
+    from . import ops
+    from .live import LiveBook
+    ev = ops.recalc(LiveBook(book), _resolver(book)).evaluation
     total = ev.tallies["total"]
     summary = "・".join(f"{c} {total.get(c, 0)}" for c in ev.tally_columns)
     return (f"KPI {len(ev.results)}件を再計算し、シート「{layout.SHEET_SUMMARY}」を作り直しました。\n"
@@ -63,32 +59,55 @@ def recalc(book) -> str:
 
 
 def export(book) -> str:
-    """公表用出力: the public report (xlsx, PDF, HTML, CSV) in a folder beside the workbook."""
-    from .export import export_all
-    _, loaded = _evaluate(book)
-    ev = loaded.evaluation
-    if ev.errors:
-        return (f"入力に{_counts(ev)}があるため、公表用の出力を中止しました。"
-                f"［検証］を押し、シート「{layout.SHEET_FINDINGS}」のエラーを直してから出力してください。")
-    src = Path(book.fullname)
-    out_dir = src.parent / f"{src.stem}_公表用"
+    """公表用出力 (ops.EXPORT): the public report (xlsx, PDF, HTML, CSV) in a folder beside the workbook, or, for a
+    workbook never saved, in a folder the clerk chooses (the Documents folder when Excel cannot ask)."""
+    from . import ops
     from .export import default_basename
-    written = export_all(ev, out_dir, formats=("xlsx", "html", "csv"), basename=default_basename(ev, src))
-    pdf = _pdf_in_excel(book.app, written["xlsx"])
-    if pdf is not None:
-        written["pdf"] = pdf
+    from .live import LiveBook
+    folder, stem = _export_folder(book)
+    if folder is None:
+        return "公表用の出力を中止しました（出力先のフォルダーが選ばれませんでした）。"
+    out_dir = folder / f"{stem}_公表用"
+    loaded, written = ops.export(LiveBook(book), out_dir, ("xlsx", "html", "csv"),
+                                 lambda ev: default_basename(ev, Path(stem + ".xlsx")), _resolver(book))
+    written["pdf"] = _pdf_in_excel(book.api.Application, written["xlsx"])
     names = "\n".join(f"・{p.name}" for p in written.values())
-    return f"公表用のファイルを「{out_dir}」に出力しました。\n{names}"
+    message = f"公表用のファイルを「{out_dir}」に出力しました。\n{names}"
+    errors = loaded.evaluation.errors
+    if errors:
+        message += (f"\n注意: 入力にエラーが{len(errors)}件あり、該当するKPIは「－」で出力しました。"
+                    f"［検証］を押し、シート「{layout.SHEET_FINDINGS}」で確認してください。")
+    return message
 
 
-def _pdf_in_excel(app, xlsx: Path) -> Path | None:
+MSO_FILE_DIALOG_FOLDER_PICKER = 4
+
+
+def _export_folder(book) -> tuple[Path | None, str]:
+    """Where the public files go: beside a saved workbook; for an unsaved one, a folder chosen in Excel's own
+    folder dialog (None when the clerk cancels), or the Documents folder when no dialog can be shown."""
+    api = book.api
+    stem = Path(api.Name).stem
+    if api.Path:
+        return Path(api.Path), stem
+    try:
+        dialog = api.Application.FileDialog(MSO_FILE_DIALOG_FOLDER_PICKER)
+        dialog.Title = "公表用ファイルの出力先を選んでください"
+        if dialog.Show() != -1:
+            return None, stem
+        return Path(dialog.SelectedItems(1)), stem
+    except Exception:  # no dialog (e.g. Excel busy): the clerk's Documents folder, never Python's cwd
+        return Path(os.environ.get("USERPROFILE") or Path.home()) / "Documents", stem
+
+
+def _pdf_in_excel(app, xlsx: Path) -> Path:
     """PDF through Excel's own export of the public workbook (fonts as the clerk sees them)."""
     pdf = xlsx.with_suffix(".pdf")
-    wb = app.books.open(str(xlsx))
+    wb = app.Workbooks.Open(str(xlsx))
     try:
-        wb.to_pdf(str(pdf))
+        wb.ExportAsFixedFormat(Type=0, Filename=str(pdf))  # xlTypePDF
     finally:
-        wb.close()
+        wb.Close(SaveChanges=False)
     return pdf
 
 
@@ -99,8 +118,9 @@ ACTIONS = {
 }
 
 
-def dispatch(control_id: str, book=None) -> str:
-    """Run the action of a ribbon button on the calling workbook and show the outcome.  Returns the message."""
+def dispatch(control_id: str, book=None, show: bool = True) -> str:
+    """Run the action of a ribbon button on the workbook and show the outcome in Excel (unless ``show`` is
+    False: the real-PC check runs the buttons without leaving a dialog open).  Returns the message."""
     try:
         import xlwings as xw
     except ImportError:
@@ -114,15 +134,13 @@ def dispatch(control_id: str, book=None) -> str:
         if action is None:
             raise KpiError(f"ボタン「{control_id}」に対応する処理がありません。アドインとPythonパッケージの版を揃えてください。")
         if book is None:
-            try:
-                book = xw.Book.caller()
-            except Exception as e:
-                raise KpiError("対象のブックが見つかりません。KPI管理ブックを開いてから押してください。") from e
+            raise KpiError("対象のブックが見つかりません。KPI管理ブックを開いてから押してください。")
         names = [s.name for s in book.sheets]
         if layout.SHEET_KPI not in names:
             raise KpiError(f"このブックにはシート「{layout.SHEET_KPI}」がありません。KPI管理テンプレートから作ったブックで実行してください。")
         app = book.app
-        with app.properties(screen_updating=False, calculation="manual", enable_events=False):
+        with app.properties(screen_updating=False, calculation="manual", enable_events=False,
+                            status_bar=STATUS):
             message = action(book)
     except KpiError as e:
         message, mode = str(e), "critical"
@@ -130,7 +148,8 @@ def dispatch(control_id: str, book=None) -> str:
         _log(control_id, e)
         message, mode = (f"予期しない問題が発生しました（{type(e).__name__}）。詳細は {LOG} に記録しました。"
                          "IT担当者に連絡してください。"), "critical"
-    _alert(book, message, mode)
+    if show:
+        _alert(book, message, mode)
     return message
 
 
@@ -144,6 +163,44 @@ def _alert(book, message, mode):
 
 
 def _log(what, e):
-    logging.basicConfig(filename=LOG, level=logging.ERROR, encoding="utf-8")
-    logging.getLogger("kpi-addin").error("%s %s %s\n%s", _dt.datetime.now().isoformat(), what, e,
-                                          "".join(traceback.format_exception(e)))
+    """Append the details of a failure to the log file for the IT section (never shown to the clerk)."""
+    try:
+        with open(LOG, "a", encoding="utf-8") as f:
+            f.write(f"{_dt.datetime.now().isoformat()} {what} {type(e).__name__}: {e}\n"
+                    + "".join(traceback.format_exception(e)) + "\n")
+    except OSError:
+        pass
+
+
+# Exit codes of main(), which the VBA launcher turns into a message when no dialog could be shown from Python
+EXIT_OK, EXIT_USAGE, EXIT_NO_XLWINGS, EXIT_NO_EXCEL = 0, 2, 3, 4
+
+
+def main(argv=None) -> int:
+    """Entry point of the add-in's VBA launcher: ``<button id> <Excel hwnd> <workbook full name>``.
+
+    Attaches to the running Excel through xlwings (the App of that window, the Book of that name) and runs
+    the button's action; the outcome is shown in Excel.  Nothing is taken from the workbook but its cells.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 3:
+        _log("main", ValueError(f"arguments: {argv!r}"))
+        return EXIT_USAGE
+    button, hwnd, fullname = argv
+    try:
+        import xlwings  # noqa: F401
+    except ImportError as e:
+        _log("main", e)
+        return EXIT_NO_XLWINGS
+    try:
+        from .live import attach
+        book = attach(hwnd, fullname)
+    except Exception as e:
+        _log("attach", e)
+        return EXIT_NO_EXCEL
+    dispatch(button, book)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,19 +1,19 @@
-"""Build macros/KPIAddin.xlam reproducibly on any OS (no Excel needed).
+"""Build addin/data/KPIAddin.xlam (shipped inside the package) reproducibly on any OS (no Excel needed).
 
     python macros/build_xlam.py [OUT_PATH]
 
 Starting point: ``xlwings/quickstart_addin_ribbon.xlam`` shipped inside the
-xlwings package (BSD 3-clause, version pinned to 0.37.8).  From it we
+xlwings package (BSD 3-clause, version pinned to 0.37.8), used as a ready-made
+add-in container (workbook, VBA project, ribbon relationship).  From it we
 
-* keep every VBA module and its name (``ThisWorkbook``, ``Sheet2``,
-  ``Dictionary``, ``RibbonMyAddin``, ``xlwings``),
-* replace the source of ``RibbonMyAddin`` with ``macros/RibbonMyAddin.bas``,
-* change only ``PROJECT_NAME`` in the ``xlwings`` module from ``myaddin`` to
-  ``KPIAddin`` (xlwings custom add-ins read their user configuration from
-  ``%USERPROFILE%\\.<PROJECT_NAME>\\<PROJECT_NAME>.conf`` and their sheet
-  configuration from a sheet named ``<PROJECT_NAME>.conf``),
+* remove the VBA modules ``xlwings`` and ``Dictionary``: the add-in does not use
+  xlwings' RunPython, which takes the interpreter, PYTHONPATH and conda settings
+  from a sheet of the active workbook and puts the workbook's folder on sys.path,
+* replace the source of ``RibbonMyAddin`` with ``macros/RibbonMyAddin.bas``, our
+  own launcher (interpreter from the per-user conf only, ``python -I -B``),
+* keep the document modules ``ThisWorkbook`` and ``Sheet2`` (empty),
 * rename the VBA project (``MyAddin`` -> ``KPIAddin``),
-* rename the (disabled) config sheet ``_myaddin.conf`` -> ``_KPIAddin.conf``,
+* empty the template's xlwings configuration sheet and name it ``KPIAddin``,
 * replace the ribbon part by ``macros/customUI14.xml`` (customUI 2009/07),
 * write every part in a fixed order with fixed zip timestamps, so two builds
   produce identical bytes.
@@ -34,11 +34,11 @@ HERE = Path(__file__).resolve().parent
 
 PROJECT_NAME = "KPIAddin"
 TEMPLATE_PROJECT_NAME = "MyAddin"
-TEMPLATE_CONST_NAME = "myaddin"
 RIBBON_MODULE = "RibbonMyAddin"
 RIBBON_SOURCE = HERE / "RibbonMyAddin.bas"
 CUSTOMUI_SOURCE = HERE / "customUI14.xml"
-CONF_SHEET = f"_{PROJECT_NAME}.conf"
+SHEET_NAME = PROJECT_NAME
+REMOVED_MODULES = ("xlwings", "Dictionary")
 XLWINGS_VERSION = "0.37.8"
 
 CUSTOMUI_PART = "customUI/customUI14.xml"
@@ -132,11 +132,9 @@ def build_vba_project(template: bytes) -> bytes:
         out = Path(tmp) / "edited.xlam"
         src.write_bytes(template)
         with ExcelFile(src) as wb:
-            xlw = wb.get_module("xlwings")
-            const = f'Public Const PROJECT_NAME As String = "{TEMPLATE_CONST_NAME}"'
-            if xlw.count(const) != 1:
-                raise ValueError("xlwings module of the template has no PROJECT_NAME constant")
-            wb.set_module("xlwings", xlw.replace(const, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'))
+            project = wb.vba_project()
+            for name in REMOVED_MODULES:
+                project.delete_module(name)
             wb.set_module(RIBBON_MODULE, ribbon_src)
             problems = wb.validate()
             if problems:
@@ -174,10 +172,25 @@ def _root_rels(xml: str) -> str:
 def _workbook(xml: str) -> str:
     if 'name="_myaddin.conf"' not in xml or 'codeName="ThisWorkbook"' not in xml:
         raise ValueError("unexpected xl/workbook.xml in template")
-    xml = xml.replace('name="_myaddin.conf"', f'name="{CONF_SHEET}"')
+    xml = xml.replace('name="_myaddin.conf"', f'name="{SHEET_NAME}"')
     # Drop the absolute path of the template author's machine.
     xml = re.sub(r"<mc:AlternateContent .*?</mc:AlternateContent>", "", xml, flags=re.S)
     return xml
+
+
+def _sheet(xml: str) -> str:
+    """The template's xlwings configuration sheet, emptied (nothing in the add-in reads a sheet)."""
+    new, n = re.subn(r"<sheetData>.*</sheetData>", "<sheetData />", xml, flags=re.S)
+    if n != 1:
+        raise ValueError("unexpected xl/worksheets/sheet1.xml in template")
+    return re.sub(r'<dimension ref="[^"]*" />', '<dimension ref="A1" />', new)
+
+
+def _shared_strings(xml: str) -> str:
+    new, n = re.subn(r'count="\d+" uniqueCount="\d+">.*</sst>', 'count="0" uniqueCount="0"></sst>', xml, flags=re.S)
+    if n != 1:
+        raise ValueError("unexpected xl/sharedStrings.xml in template")
+    return new
 
 
 def _core(xml: str) -> str:
@@ -215,6 +228,8 @@ def build_parts(template: bytes | None = None) -> dict[str, bytes]:
     parts["_rels/.rels"] = _root_rels(text("_rels/.rels")).encode("utf-8")
     parts["xl/workbook.xml"] = _workbook(text("xl/workbook.xml")).encode("utf-8")
     parts["docProps/core.xml"] = _core(text("docProps/core.xml")).encode("utf-8")
+    parts["xl/worksheets/sheet1.xml"] = _sheet(text("xl/worksheets/sheet1.xml")).encode("utf-8")
+    parts["xl/sharedStrings.xml"] = _shared_strings(text("xl/sharedStrings.xml")).encode("utf-8")
     parts[CUSTOMUI_PART] = CUSTOMUI_SOURCE.read_bytes()
     parts["xl/vbaProject.bin"] = build_vba_project(template)
     return {name: parts[name] for name in PART_ORDER}
@@ -232,7 +247,7 @@ def write_package(parts: dict[str, bytes], out_path: Path) -> None:
     out_path.write_bytes(buf.getvalue())
 
 
-def build(out_path: str | Path = HERE / f"{PROJECT_NAME}.xlam") -> Path:
+def build(out_path: str | Path = HERE.parent / "addin" / "data" / f"{PROJECT_NAME}.xlam") -> Path:
     """Build the add-in at ``out_path`` and return that path."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)

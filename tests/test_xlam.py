@@ -1,4 +1,4 @@
-"""Checks of the committed Excel add-in macros/KPIAddin.xlam (no Excel needed).
+"""Checks of the committed Excel add-in addin/data/KPIAddin.xlam (no Excel needed).
 
 Needs: lxml, oletools (olevba), and for the rebuild check xlwings==0.37.8 and
 pyopenvba.
@@ -16,7 +16,7 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 MACROS = ROOT / "macros"
-XLAM = MACROS / "KPIAddin.xlam"
+XLAM = ROOT / "addin" / "data" / "KPIAddin.xlam"
 XSD = MACROS / "schema" / "customui14.xsd"
 RIBBON_BAS = MACROS / "RibbonMyAddin.bas"
 CUSTOMUI_SRC = MACROS / "customUI14.xml"
@@ -155,17 +155,103 @@ def test_ribbon_module_is_exactly_ours(modules):
     assert body(modules["RibbonMyAddin"]) == body(RIBBON_BAS.read_text(encoding="ascii"))
 
 
-def test_ribbon_callback_calls_python_dispatch(modules):
-    src = body(modules["RibbonMyAddin"])
-    assert "If ActiveWorkbook Is Nothing Then" in src
-    assert "RunPython \"import addin.ribbon as r; r.dispatch('\" & control.Id & \"')\"" in src
+def code_lines(src: str) -> list[str]:
+    """VBA lines without comments (a ' outside a string starts one)."""
+    out = []
+    for line in body(src).split("\n"):
+        in_str, cut = False, len(line)
+        for i, ch in enumerate(line):
+            if ch == '"':
+                in_str = not in_str
+            elif ch == "'" and not in_str:
+                cut = i
+                break
+        if line[:cut].strip():
+            out.append(line[:cut].rstrip())
+    return out
 
 
-def test_template_modules_kept(modules):
-    assert set(modules) == {"ThisWorkbook", "Sheet2", "Dictionary", "RibbonMyAddin", "xlwings"}
-    xlw = modules["xlwings"]
-    assert "'Version: 0.37.8" in xlw
-    assert f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"' in xlw
+def decoded_texts(src: str) -> dict[str, str]:
+    """Function name → the Japanese text it builds from U(...) code points."""
+    texts, name = {}, None
+    for line in code_lines(src):
+        m = re.match(r"\s*Private Function (\w+)\(\) As String", line)
+        if m:
+            name = m.group(1)
+            texts[name] = ""
+        elif name and "vbCrLf" in line and "U(" not in line:
+            texts[name] += "\n"
+        elif name and (m := re.search(r"U\(([\d, ]+)\)", line)):
+            texts[name] += "".join(chr(int(x)) for x in m.group(1).split(","))
+        if line.strip() == "End Function":
+            name = None
+    return texts
+
+
+def test_launcher_has_an_error_handler_and_japanese_messages(modules):
+    src = modules["RibbonMyAddin"]
+    code = "\n".join(code_lines(src))
+    sub = code[code.index("Public Sub KpiButton"):code.index("End Sub")]
+    assert "On Error GoTo Failed" in sub and "\nFailed:" in sub
+    texts = decoded_texts(src)
+    assert texts["AddinTitle"] == "KPI管理"
+    assert "保護ビュー" in texts["ProtectedViewMessage"] and "編集を有効にする" in texts["ProtectedViewMessage"]
+    assert "読み取り専用" in texts["ReadOnlyMessage"]
+    blocked = texts["BlockedMessage"]
+    assert "子プロセスの作成をブロック" in blocked and "d4f940ab-401b-4efc-aadc-ad5f3c50688a" in blocked
+    assert "情報システム担当者" in blocked and "除外" in blocked
+    assert "kpi install-addin" in texts["NoConfMessage"]
+    assert "Python を起動しています" in texts["StartingStatus"]
+    assert "Application.StatusBar = StartingStatus()" in sub and "Application.StatusBar = False" in sub
+    assert "ActiveProtectedViewWindow" in sub and "ActiveWorkbook.ReadOnly" in sub
+
+
+def test_launcher_reads_no_configuration_from_any_workbook(modules):
+    code = "\n".join("\n".join(code_lines(src)) for src in modules.values())
+    assert "RunPython" not in code and not re.search(r"\bxlwings\.", code, re.I)
+    assert not re.search(r"\.(Sheets|Worksheets|Range|Cells|Names|CustomDocumentProperties)\b", code)
+    assert "PYTHONPATH" not in code and "ActiveWorkbook.Path" not in code
+    # the interpreter: only the per-user conf written by kpi install-addin
+    assert 'Private Const CONF_FILE As String = "\\.KPIAddin\\KPIAddin.conf"' in code
+    assert 'path = Environ("USERPROFILE") & CONF_FILE' in code
+    assert re.search(r'cmd = Quoted\(python\) & " -I -B -c " & Quoted\(BOOTSTRAP\)', code)
+
+
+def test_launcher_exit_codes_match_the_python_side(modules):
+    from addin import ribbon
+    code = "\n".join(code_lines(modules["RibbonMyAddin"]))
+    fn = code[code.index("Private Function ExitCodeMessage"):]
+    fn = fn[:fn.index("End Function")]
+    cases = dict(re.findall(r"Case (\d+)\s*\n\s*ExitCodeMessage = (\w+)", fn))
+    assert cases == {"1": "NoPackageMessage", str(ribbon.EXIT_NO_XLWINGS): "NoXlwingsMessage",
+                     str(ribbon.EXIT_NO_EXCEL): "NoExcelMessage"}
+
+
+def _bootstrap(modules) -> str:
+    return re.search(r'Private Const BOOTSTRAP As String = "([^"]+)"', modules["RibbonMyAddin"]).group(1)
+
+
+def test_bootstrap_ignores_code_planted_beside_the_workbook_and_in_pythonpath(modules, tmp_path):
+    """A workbook folder (the current directory) and PYTHONPATH holding an ``addin`` package: with -I the
+    planted package never runs; without -I it would (proving the plant works)."""
+    import os
+    import subprocess
+    import sys
+    planted = tmp_path / "addin"
+    planted.mkdir()
+    marker = tmp_path / "planted-code-ran"
+    (planted / "__init__.py").write_text("")
+    (planted / "ribbon.py").write_text(f"open({str(marker)!r}, 'w').close()\ndef main():\n    return 0\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    args = ["kpi_recalc", "1", "book.xlsx"]
+    subprocess.run([sys.executable, "-B", "-c", _bootstrap(modules), *args], cwd=tmp_path, env=env,
+                   capture_output=True, timeout=120)
+    assert marker.exists(), "the plant must work without isolation"
+    marker.unlink()
+    subprocess.run([sys.executable, "-I", "-B", "-c", _bootstrap(modules), *args], cwd=tmp_path, env=env,
+                   capture_output=True, timeout=120)
+    assert not marker.exists()
+    assert not list(tmp_path.rglob("__pycache__")), "-B: no .pyc written"
 
 
 def test_vba_project_name():
@@ -229,7 +315,8 @@ def test_content_types_and_relationships(parts):
 def test_sheets_and_code_names(parts, modules):
     wb = etree.fromstring(parts["xl/workbook.xml"])
     names = [s.get("name") for s in wb.iter(f"{{{SS_NS}}}sheet")]
-    assert names == [f"_{PROJECT_NAME}.conf"]
+    assert names == [PROJECT_NAME]
+    assert b"Interpreter_Win" not in parts["xl/sharedStrings.xml"]
     assert not [n for n in names if n.lower().endswith(".py")]
     assert wb.find(f"{{{SS_NS}}}workbookPr").get("codeName") in modules
     sheet = etree.fromstring(parts["xl/worksheets/sheet1.xml"])
@@ -251,7 +338,7 @@ def _load_builder():
     return module
 
 
-def test_rebuild_matches_committed(tmp_path, parts, modules):
+def test_rebuild_is_byte_identical_to_the_committed_file(tmp_path, parts, modules):
     pytest.importorskip("pyopenvba")
     xlwings = pytest.importorskip("xlwings")
     if xlwings.__version__ != "0.37.8":
@@ -263,8 +350,8 @@ def test_rebuild_matches_committed(tmp_path, parts, modules):
     assert rebuilt[customui_part_name(rebuilt)] == parts[customui_part_name(parts)]
     assert vba_modules(out) == modules
     for name in parts:
-        if name != "xl/vbaProject.bin":
-            assert rebuilt[name] == parts[name], f"{name} differs: rebuild and commit macros/KPIAddin.xlam"
+        assert rebuilt[name] == parts[name], f"{name} differs: rebuild and commit addin/data/KPIAddin.xlam"
+    assert out.read_bytes() == XLAM.read_bytes()
 
 
 # ------------------------------------------------------------------ install
@@ -305,3 +392,18 @@ def test_install_missing_xlam_is_reported_in_japanese(tmp_path):
 
     with pytest.raises(AddinInstallError, match="アドインのファイルがありません"):
         install_addin(python_exe="python.exe", home=tmp_path, xlam=tmp_path / "nope.xlam")
+
+
+def test_kpi_install_addin_installs_the_addin_shipped_in_the_package(tmp_path, monkeypatch, capsys):
+    """What IT types: ``kpi install-addin``; the .xlam comes from the package itself (addin/data)."""
+    from addin.cli import main
+    from addin.install import find_xlam
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData" / "Roaming"))
+    monkeypatch.delenv("KPI_ADDIN_XLAM", raising=False)
+    assert find_xlam() == XLAM.resolve()
+    assert main(["install-addin", "--python", r"C:\Users\clerk\AppData\Local\Programs\Python\Python311\python.exe"]) == 0
+    installed = tmp_path / "AppData" / "Roaming" / "Microsoft" / "AddIns" / "KPIAddin.xlam"
+    assert installed.read_bytes() == XLAM.read_bytes()
+    assert (tmp_path / ".KPIAddin" / "KPIAddin.conf").read_bytes().startswith(b'"INTERPRETER_WIN","C:\\Users')
+    assert "KPI管理アドインをインストールしました" in capsys.readouterr().out

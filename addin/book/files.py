@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ..core.cells import read_cell
 from ..core.findings import ERROR
 from ..core.render import STYLES, SheetPlan
 from ..errors import WorkbookError
@@ -39,7 +40,10 @@ def open_workbook(path, data_only: bool = False):
 
 
 def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, int]]]:
-    """All values of a sheet from A1, in one pass; plus numeric cells shown as % and cells holding formulas."""
+    """All values of a sheet from A1, in one pass; plus numeric cells shown as % and cells holding formulas.
+
+    Each cell's raw facts (value, number format, error) go through core's ``read_cell``, the rule every
+    adapter shares."""
     block: list[list] = []
     percent: set[tuple[int, int]] = set()
     formulas: set[tuple[int, int]] = set()
@@ -49,14 +53,17 @@ def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, in
             v = cell.value
             if cell.data_type == "f" or isinstance(v, str) and v.startswith("="):
                 formulas.add((r, c))
-            elif isinstance(v, (int, float)) and "%" in (cell.number_format or ""):
+                vals.append(v)
+                continue
+            v, pct = read_cell(v, cell.number_format, v if cell.data_type == "e" else None)
+            if pct:
                 percent.add((r, c))
             vals.append(v)
         block.append(vals)
     return block, percent, formulas
 
 
-def _resolve_formulas(path, sheet_name, block, formulas):
+def _resolve_formulas(path, sheet_name, block, formulas, percent):
     """Replace formulas in input cells by their cached results (the values Excel last computed)."""
     if not formulas:
         return block
@@ -64,8 +71,15 @@ def _resolve_formulas(path, sheet_name, block, formulas):
     ws = wb[sheet_name]
     out = [list(r) for r in block]
     for r, c in formulas:
-        v = ws.cell(r, c).value
-        out[r - 1][c - 1] = v if v is not None else _NoCachedValue(block[r - 1][c - 1])
+        cell = ws.cell(r, c)
+        v = cell.value
+        if v is None:
+            out[r - 1][c - 1] = _NoCachedValue(block[r - 1][c - 1])
+            continue
+        v, pct = read_cell(v, cell.number_format, v if cell.data_type == "e" else None)
+        if pct:
+            percent.add((r, c))
+        out[r - 1][c - 1] = v
     return out
 
 
@@ -180,7 +194,7 @@ class FileBook:
     def read_block(self, sheet):
         block, percent, formulas = sheet_block(self.wb[sheet])
         if formulas and not self.data_only:
-            block = _resolve_formulas(self.path, sheet, block, formulas)
+            block = _resolve_formulas(self.path, sheet, block, formulas, percent)
         return block, percent
 
     def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
