@@ -272,11 +272,11 @@ def merge_book(book, reply_paths, previous_block=None, master_format=lambda s, r
         writes.update(o.writes)
         formats.update(o.formats)
     findings = [f for o in outcomes for f in o.findings]
-    previous = C.previous_collection(previous_block or [])
+    previous, problems = C.previous_collection(previous_block or [])
     all_rows = C.kpi_rows(m.kpis, [])
     when = now or _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     rows = C.collection_rows(C.departments_of(all_rows), previous, outcomes, when)
-    plan = C.collection_plan(rows, findings, ident_now)
+    plan = C.collection_plan(rows, C.problem_rows(outcomes, problems), ident_now)
     changed = bool(writes or formats) or _trimmed(plan.rows) != _trimmed(previous_block or [])
     return MergeResult(outcomes, writes, formats, rows, plan, changed, findings)
 

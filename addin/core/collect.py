@@ -376,7 +376,8 @@ def _merge_table(out: Outcome, t: dict, reply: Reply, master: MasterTable | None
             out.refused += 1
             continue
         # 2. the validator's errors on this row's input cells (reported with the reply's file and cell)
-        row_findings = [f for c in inputs for f in bad_cells.get((sheet, a1(row, c)), [])]
+        row_findings = [f for c in inputs for f in bad_cells.get((sheet, a1(row, c)), [])
+                        if f.code != "missing_actual"]   # an empty answer is 未回答, counted below
         for f in row_findings:
             if f.severity in (ERROR, WARNING) or f.code == "actual_marker":
                 out.findings.append(Finding(f.code, here(sheet), f.cell, f.entry, f.kpi, row=row, params=f.params))
@@ -450,18 +451,47 @@ TOTAL_LABEL = "合計"
 STATUS_NONE, STATUS_PART, STATUS_DONE, STATUS_REFUSED = "未回収", "一部回収", "回収済", "取り込めず"
 
 
-def previous_collection(block) -> dict[str, dict]:
-    """Department → its row of the 回収状況 sheet the tool wrote last time (read back by its own headers)."""
-    for r, row in enumerate(block[:10], start=1):
-        if [_text(v) for v in row[:len(COLLECTION_HEADERS)]] == list(COLLECTION_HEADERS):
-            out = {}
-            for rr in block[r:]:
-                vals = dict(zip(COLLECTION_HEADERS, [_norm(v) for v in rr[:len(COLLECTION_HEADERS)]]))
-                if not _text(vals.get("担当課")) or _text(vals.get("担当課")) == TOTAL_LABEL:
+FINDING_HEADERS = ("担当課", "重要度", "ファイル・シート", "セル", "KPI名", "入力", "内容")
+UNKNOWN_DEPARTMENT = "（不明）"
+
+
+def previous_collection(block) -> tuple[dict[str, dict], list[list]]:
+    """What the tool wrote last time on the 回収状況 sheet, read back by its own headers: department → its row,
+    and the problems listed per department (rows of FINDING_HEADERS)."""
+    rows: dict[str, dict] = {}
+    problems: list[list] = []
+    n, m = len(COLLECTION_HEADERS), len(FINDING_HEADERS)
+    r = 0
+    while r < len(block):
+        head = [_text(v) for v in block[r]]
+        if head[:n] == list(COLLECTION_HEADERS):
+            for rr in block[r + 1:]:
+                vals = dict(zip(COLLECTION_HEADERS, [_norm(v) for v in rr[:n]]))
+                dept = _text(vals.get("担当課"))
+                if not dept or dept == TOTAL_LABEL:
                     break
-                out[_text(vals["担当課"])] = vals
-            return out
-    return {}
+                rows[dept] = vals
+        elif head[:m] == list(FINDING_HEADERS):
+            for rr in block[r + 1:]:
+                vals = [_norm(v) for v in rr[:m]] + [None] * (m - len(rr[:m]))
+                if not _text(vals[0]) or not _text(vals[1]):
+                    break
+                problems.append(vals)
+        r += 1
+    return rows, problems
+
+
+def problem_rows(outcomes: list[Outcome], previous: list[list]) -> list[list]:
+    """The errors and warnings per department: this call's for the departments it brought, the last recorded
+    ones for the others (so the list always shows what is left to do, department by department)."""
+    fresh = {o.department or UNKNOWN_DEPARTMENT for o in outcomes}
+    out = [row for row in previous if row[0] not in fresh and row[0] != UNKNOWN_DEPARTMENT]
+    for o in outcomes:
+        for f in o.findings:
+            if f.severity in (ERROR, WARNING):
+                out.append([o.department or UNKNOWN_DEPARTMENT, f.severity, f.sheet, f.cell or None, f.kpi or None,
+                            None if f.entry is None else str(_norm(f.entry)), f.message])
+    return out
 
 
 def collection_rows(departments: dict[str, int], previous: dict[str, dict], outcomes: list[Outcome],
@@ -494,10 +524,10 @@ def collection_rows(departments: dict[str, int], previous: dict[str, dict], outc
     return rows
 
 
-def collection_plan(rows: list[dict], findings: list[Finding], ident: dict) -> SheetPlan:
+def collection_plan(rows: list[dict], problems: list[list], ident: dict) -> SheetPlan:
     """The 回収状況 sheet: per department returned or not, when, how many KPIs answered, errors left; then the
-    problems of the last merge with the file and cell of each."""
-    p = SheetPlan(SHEET_COLLECTION, widths={1: 18, 2: 10, 3: 10, 4: 10, 5: 8, 6: 8, 7: 18, 8: 36, 9: 60},
+    problems still open per department, with the file and cell of each."""
+    p = SheetPlan(SHEET_COLLECTION, widths={1: 18, 2: 10, 3: 24, 4: 10, 5: 24, 6: 12, 7: 60, 8: 30},
                   landscape=True)
     p.add([f"回収状況（{master_label(ident)}　{_year(ident.get('evaluation_year'))}の実績）"], "title")
     p.add(["このシートは kpi merge（リボン［回答の取り込み］）が書き込みます。編集しても次の取り込みで上書きされます。"],
@@ -514,12 +544,12 @@ def collection_plan(rows: list[dict], findings: list[Finding], ident: dict) -> S
     p.add([TOTAL_LABEL, total["照会KPI数"], f"{sum(1 for r in rows if r['状態'] == STATUS_DONE)}/{len(rows)}課",
            total["回答KPI数"], total["未回答"], total["エラー"]], "total")
     p.add([])
-    p.add(["直前の取り込みでの指摘（エラー・警告）"], "subtitle")
-    p.add(["重要度", "ファイル・シート", "セル", "KPI名", "入力", "内容"], "header")
-    shown = [f for f in findings if f.severity in (ERROR, WARNING)]
-    for f in shown:
-        p.add([f.severity, f.sheet, f.cell, f.kpi, "" if f.entry is None else str(_norm(f.entry)), f.message], "text")
-    if not shown:
+    p.add(["残っている指摘（担当課ごとに直近の回答のもの。エラーの行は取り込んでいません）"], "subtitle")
+    p.add(list(FINDING_HEADERS), "header")
+    for row in problems:
+        r = p.add(list(row), "text")
+        p.styles.append(("error" if row[1] == ERROR else "warning", r, 2, r, 2))
+    if not problems:
         p.add(["指摘はありません。"], "cell")
     return p
 
