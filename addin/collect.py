@@ -315,3 +315,44 @@ def merge_file(path, reply_paths, now: str | None = None) -> tuple[MergeResult, 
 def split_file(path, out_dir, deadline=None, force=False) -> SplitResult:
     from .book.files import FileBook
     return split_book(FileBook(path), out_dir, deadline, force)
+
+
+def deadline_of(book) -> str | None:
+    """The optional 回答期限 row of the 設定 sheet (the ribbon has no command line option)."""
+    import datetime as dt
+    block, _ = book.read_block(layout.SHEET_SETTINGS)
+    for row in block:
+        if row and isinstance(row[0], str) and layout.normalise_header(row[0]) == DEADLINE_LABEL and len(row) > 1:
+            v = row[1]
+            if isinstance(v, (dt.datetime, dt.date)):
+                return v.strftime("%Y-%m-%d")
+            return C._text(v) or None
+    return None
+
+
+def merge_live(book, folder: Path) -> str:
+    """The ribbon's merge: every .xlsx in ``folder`` into the workbook open in Excel.  Returns the message."""
+    from .live import LiveBook
+    from .live.collect import owned_sheet, write_answers_live
+    folder = Path(folder)
+    replies = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$")) if folder.is_dir() else []
+    if not replies:
+        return (f"回答ファイルがありません。返ってきた照会ファイルをフォルダー「{folder}」に保存してから、"
+                "もう一度押してください。")
+    live = LiveBook(book)
+    sheet = owned_sheet(book, C.COLLECTION_MARKER)
+    if sheet is None and C.SHEET_COLLECTION in live.sheet_names():
+        raise KpiError(f"シート「{C.SHEET_COLLECTION}」はこのツールが作ったものではないため、上書きしません。"
+                       "シート名を変えてから実行してください。")
+    previous = live.read_block(sheet)[0] if sheet else None
+    fmt = lambda s, r, c: live.sheets[s].range((r, c)).number_format  # noqa: E731
+    res = merge_book(live, replies, previous, fmt)
+    if res.changed:
+        write_answers_live(live, res.writes, res.formats, sheets=[(res.plan, C.COLLECTION_MARKER, None)])
+    errors = sum(1 for f in res.findings if f.severity == ERROR)
+    done = sum(1 for r in res.rows if r["状態"] == C.STATUS_DONE)
+    head = (f"{len(replies)}件の回答ファイルから {len(res.writes)}セルを取り込みました。" if res.writes else
+            f"{len(replies)}件の回答ファイルに、新しく取り込む回答はありませんでした。")
+    tail = f"エラー {errors}件（取り込んでいません）。" if errors else "エラーはありません。"
+    return (f"{head}\n回収済 {done}/{len(res.rows)}課。{tail}\n詳しくはシート「{C.SHEET_COLLECTION}」を見てください。"
+            "確かめてから上書き保存してください。")

@@ -236,6 +236,24 @@ class FakeSheets(list):
     pass
 
 
+class FakeNames:
+    """Book.api.Names: the defined names of the workbook (read from the file, added by the tool)."""
+
+    def __init__(self, book):
+        self.book = book
+
+    def Item(self, name):
+        self.book.rec("Names.Item")
+        if name not in self.book.names:
+            raise RuntimeError("The name was not found")   # what Excel's COM raises
+        refers = self.book.names[name]["RefersTo"]
+        return type("Name", (), {"RefersTo": refers, "Delete": lambda _: self.book.names.pop(name)})()
+
+    def Add(self, Name, RefersTo, Visible=True):
+        self.book.rec("Names.Add")
+        self.book.names[Name] = {"RefersTo": RefersTo, "Visible": Visible}
+
+
 class FakeBook:
     def __init__(self, app, path: Path, rec: Recorder):
         self.app, self.rec = app, rec
@@ -252,6 +270,12 @@ class FakeBook:
                         formats[(cell.row, cell.column)] = cell.number_format
             self._sheets.append(FakeSheet(self, ws.title, cells, formats, protected=bool(ws.protection.sheet)))
         self.pdfs: list[str] = []
+        self.names = {n: {"RefersTo": "=" + d.attr_text, "Visible": not d.hidden} for n, d in wb.defined_names.items()}
+
+    @property
+    def api(self):
+        self.rec("Book.api")
+        return type("BookApi", (), {"Names": FakeNames(self)})()
 
     @property
     def sheets(self):

@@ -395,3 +395,55 @@ def test_department_sample_is_generated_by_its_script(tmp_path):
         for c in row:
             if c.column not in (h["担当課"], h[R4]):
                 assert c.value == src[c.coordinate].value, c.coordinate
+
+
+# ------------------------------------------------------------------------------------------------ ribbon
+def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run):
+    """［照会ファイル作成］ writes <book>_照会 beside the workbook; ［回答の取り込み］ takes <book>_回答 into the open
+    workbook: the same cells as kpi merge, and the same 回収状況."""
+    import xlwings
+
+    import fake_xlwings
+    from addin import ribbon
+    live_master = tmp_path / "live" / "master.xlsx"
+    live_master.parent.mkdir()
+    shutil.copy(MASTER, live_master)
+    wb = load_workbook(live_master)
+    st = wb["設定"]
+    st.append(["回答期限", "2024-07-10"])
+    wb.save(live_master)
+    book, rec = fake_xlwings.open_book(live_master)
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    message = ribbon.dispatch("kpi_split")
+    out = tmp_path / "live" / "master_照会"
+    assert "14件" in message and "観光政策課" in message, message
+    assert {p.name for p in out.iterdir()} == {f"照会_{d}_R4.xlsx" for d in master_departments()}
+    ins = load_workbook(out / "照会_観光政策課_R4.xlsx")[C.SHEET_INSTRUCTIONS]
+    assert any("2024-07-10" in str(c.value) for c in ins["A"])
+    # the departments answer; the planning section saves the files in master_回答
+    r4, depts = published_r4(), master_departments()
+    replies = tmp_path / "live" / "master_回答"
+    replies.mkdir()
+    for dept in ("観光政策課", "農林課"):
+        shutil.copy(out / f"照会_{dept}_R4.xlsx", replies)
+    answer(replies / "照会_観光政策課_R4.xlsx", dict({k: r4[k] for k in depts["観光政策課"]}, **{"1-1-1-02": "約220,000"}))
+    answer(replies / "照会_農林課_R4.xlsx", {k: r4[k] for k in depts["農林課"]})
+    message = ribbon.dispatch("kpi_merge")
+    assert "取り込みました" in message and "エラー 2件" in message, message
+    # the command line on a copy of the same master with the same files
+    cli_master = tmp_path / "cli.xlsx"
+    shutil.copy(MASTER, cli_master)
+    res = run("merge", cli_master, *sorted(replies.iterdir()), "--json")
+    cli = fake_xlwings.open_book(cli_master)[0]
+    assert book.sheet("KPI").values() == cli.sheet("KPI").values()
+    assert book.sheet("KPI").protected
+    live_rows = book.sheet(C.SHEET_COLLECTION).values()
+    cli_rows = cli.sheet(C.SHEET_COLLECTION).values()
+    when_col = C.COLLECTION_HEADERS.index("最終取り込み") + 1   # the time of each merge differs
+    when = {k for k in cli_rows if k[1] == when_col and k[0] > 3 and cli_rows.get((k[0], 1)) in depts}
+    assert {k: v for k, v in live_rows.items() if k not in when} == {k: v for k, v in cli_rows.items() if k not in when}
+    assert book.names[C.COLLECTION_MARKER] == {"RefersTo": f"='{C.SHEET_COLLECTION}'!$A$1", "Visible": False}
+    assert res.exit_code == 1
+    # pressed again: nothing new
+    message = ribbon.dispatch("kpi_merge")
+    assert "新しく取り込む回答はありませんでした" in message, message
