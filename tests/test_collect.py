@@ -153,8 +153,9 @@ def test_split_reports_kpis_without_department_once(master, run, tmp_path):
     wb.save(master)
     res = run("split", master, "--out", tmp_path / "out")
     assert res.exit_code == 1
-    lines = [x for x in res.output.splitlines() if "担当課がない" in x]
-    assert len(lines) == 1 and "2件" in lines[0] and "三洞入洞者数" in lines[0]
+    from addin.core.findings import CATALOGUE
+    lines = [x for x in res.output.splitlines() if CATALOGUE["collect_no_department"].title in x]
+    assert len(lines) == 1 and "2件" in lines[0] and "三洞入洞者数" in lines[0] and "{" not in lines[0]
     sent = set()
     for p in (tmp_path / "out").iterdir():
         sent |= set(kpi_rows(load_workbook(p)["KPI"]))
@@ -194,7 +195,7 @@ def test_merge_acceptance(master, split, run):
                      locked={"1-2-1-01": {"目標値": 99}})
     res = run("merge", master, tourism, farming, "--json")
     assert res.exit_code == 1
-    report = res.json()
+    report = strict(res.json())
     # the master gets exactly the valid answers
     expected = {k: r4[k] for k in depts["観光政策課"] + depts["農林課"] if k not in ("1-1-1-02", "1-2-1-01")}
     ws = load_workbook(master)["KPI"]
@@ -266,7 +267,7 @@ def test_merge_into_a_master_changed_meanwhile_refuses_only_the_conflicting_rows
     wb.save(master)
     res = run("merge", master, reply, "--json")
     assert res.exit_code == 1
-    codes = {(f["kpi"], f["code"]) for f in res.json()["findings"] if f["severity"] == "エラー"}
+    codes = {(f["kpi"], f["code"]) for f in strict(res.json())["findings"] if f["severity"] == "エラー"}
     assert codes == {("三洞入洞者数", "collect_master_changed"),
                      ("本市を訪れる外国人観光客数", "collect_master_input_changed"),
                      ("秋吉台地域公衆トイレの洋式化率", "collect_kpi_missing")}
@@ -280,13 +281,24 @@ def test_merge_into_a_master_changed_meanwhile_refuses_only_the_conflicting_rows
 def test_percent_typed_in_excel_keeps_its_meaning(master, split, run):
     """66.5% typed in Excel arrives as 0.665 shown as %: the master evaluates it as 66.5%."""
     reply = answer(file_of(split, "観光政策課"), {"1-1-2-03": 0.289})
-    assert run("merge", master, reply).exit_code == 0
+    merged = run("merge", master, reply, "--json")
+    assert merged.exit_code == 0
+    unanswered = [f for f in strict(merged.json())["findings"] if f["code"] == "collect_unanswered"]
+    assert len(unanswered) == 8 and {f["file"] for f in unanswered} == {reply.name}
+    assert merged.json()["departments"][0]["未回答"] == 8
     res = run("evaluate", master, "--json").json()
     kpi = next(k for k in res["kpis"] if k["name"] == "観光地キャッシュレス導入店舗割合")
     assert kpi["actual"] == pytest.approx(28.9)
 
 
-@pytest.mark.parametrize("case", ["other_year", "other_master", "not_a_reply", "duplicate"])
+def strict(report) -> dict:
+    """Every message formatted with all its parameters (a missing one would leave the template's braces)."""
+    for f in report["findings"]:
+        assert "{" not in f["message"] and "}" not in f["message"], f
+    return report
+
+
+@pytest.mark.parametrize("case", ["other_year", "other_master", "not_a_reply", "duplicate", "frame"])
 def test_files_that_do_not_belong_are_refused_whole(master, split, run, tmp_path, case):
     r4 = published_r4()
     ids = master_departments()["観光政策課"]
@@ -320,10 +332,16 @@ def test_files_that_do_not_belong_are_refused_whole(master, split, run, tmp_path
         twice = tmp_path / "再送.xlsx"
         shutil.copy(reply, twice)
         files, code = [reply, twice], "collect_duplicate_file"
+    elif case == "frame":
+        wb = load_workbook(reply)
+        wb["KPI"].protection.sheet = False
+        wb["KPI"].cell(4, headers(wb["KPI"])["目標値"]).value = "目標値 R6"
+        wb.save(reply)
+        code = "collect_frame_changed"
     before = snapshot(master)
     res = run("merge", master, *files, "--json")
     assert res.exit_code == 1
-    found = [f for f in res.json()["findings"] if f["severity"] == "エラー"]
+    found = [f for f in strict(res.json())["findings"] if f["severity"] == "エラー"]
     assert {f["code"] for f in found} == {code}
     assert {f["file"] for f in found} == {p.name for p in files}
     assert res.json()["written"] == []
@@ -447,3 +465,11 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
     # pressed again: nothing new
     message = ribbon.dispatch("kpi_merge")
     assert "新しく取り込む回答はありませんでした" in message, message
+
+
+def test_every_collection_finding_has_an_example_here():
+    """Each collect_* code of the catalogue is produced (and its message checked) by a test of this file."""
+    from addin.core.findings import CATALOGUE
+    source = Path(__file__).read_text(encoding="utf-8")
+    missing = {c for c in CATALOGUE if c.startswith("collect_") and f'"{c}"' not in source}
+    assert missing == set()
