@@ -18,6 +18,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from ..core import collect as C
 from ..core import layout
 from ..core.findings import Finding
+from ..core.render import row_height
 from ..errors import WorkbookError
 from . import safety
 from . import styles as S
@@ -60,14 +61,23 @@ def _protect(ws):
 
 def _instructions(ws, df: C.DepartmentFile):
     ws.title = C.SHEET_INSTRUCTIONS
-    ws.column_dimensions["A"].width = 110
+    width = 76   # fits A4 portrait at 100%
+    ws.column_dimensions["A"].width = width
     for r, (style, text) in enumerate(df.instructions, start=1):
         c = ws.cell(r, 1, text)
         c.font = S.font(bold=style in ("title", "heading"), size=14 if style == "title" else 10)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         if style == "input":
             c.fill = S.fill(C.INPUT_FILL)
+        # rows sized for their wrapped text (not every spreadsheet program fits rows when opening a file)
+        h = row_height(text, width * (10 / 14 if style == "title" else 1), 20 if style == "title" else 13.5)
+        if h:
+            ws.row_dimensions[r].height = h
     ws.sheet_view.showGridLines = False
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     _protect(ws)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from . import layout
 from .findings import ERROR, INFO, WARNING, Finding
 from .model import Kpi, Settings, a1
-from .render import SheetPlan
+from .render import SheetPlan, row_height
 from .values import era_label
 
 FORMAT = "kpi-collect/1"
@@ -549,6 +549,9 @@ def collection_plan(rows: list[dict], problems: list[list], ident: dict) -> Shee
     for row in problems:
         r = p.add(list(row), "text")
         p.styles.append(("error" if row[1] == ERROR else "warning", r, 2, r, 2))
+        h = max(row_height(str(row[6] or ""), p.widths[7]) or 0, row_height(str(row[4] or ""), p.widths[5]) or 0)
+        if h:
+            p.heights[r] = h
     if not problems:
         p.add(["指摘はありません。"], "cell")
     return p
