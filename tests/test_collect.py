@@ -473,3 +473,21 @@ def test_every_collection_finding_has_an_example_here():
     source = Path(__file__).read_text(encoding="utf-8")
     missing = {c for c in CATALOGUE if c.startswith("collect_") and f'"{c}"' not in source}
     assert missing == set()
+
+
+def test_split_refuses_a_deadline_it_cannot_read(master, run, tmp_path):
+    res = run("split", master, "--out", tmp_path / "out", "--deadline", "6月末")
+    assert res.exit_code == 2 and "2024-06-30 のように" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_measure_shared_by_two_departments_without_its_own_is_reported(master, run, tmp_path):
+    add_measures_sheet(master)
+    wb = load_workbook(master)
+    ws = wb["KPI"]
+    h, rows = headers(ws), kpi_rows(ws)
+    ws.cell(rows["1-1-1-02"], h["担当課"]).value = "商工労働課"   # 1-1-1 now has two departments
+    wb.save(master)
+    res = run("split", master, "--out", tmp_path / "out")
+    assert res.exit_code == 1 and "施策 1-1-1：担当課が複数（観光政策課・商工労働課）" in res.output
+    assert "施策" not in load_workbook(tmp_path / "out" / "照会_観光政策課_R4.xlsx").sheetnames
