@@ -491,3 +491,19 @@ def test_measure_shared_by_two_departments_without_its_own_is_reported(master, r
     res = run("split", master, "--out", tmp_path / "out")
     assert res.exit_code == 1 and "施策 1-1-1：担当課が複数（観光政策課・商工労働課）" in res.output
     assert "施策" not in load_workbook(tmp_path / "out" / "照会_観光政策課_R4.xlsx").sheetnames
+
+
+def test_every_department_answers_and_the_master_reproduces_the_published_tally(master, split, run):
+    """All 14 departments return the published R4 figures: after the merge the master is the Mine sample again
+    (its R4 column equals the real one) and evaluates to the report's 26/19/13/20."""
+    r4, depts = published_r4(), master_departments()
+    files = [answer(file_of(split, d), {k: r4[k] for k in ids}) for d, ids in depts.items()]
+    res = run("merge", master, *files, "--json")
+    assert res.exit_code == 0
+    assert {row["状態"] for row in res.json()["departments"]} == {"回収済"}
+    ws, ref = load_workbook(master)["KPI"], load_workbook(SAMPLE)["KPI"]
+    col = headers(ws)[R4]
+    assert [ws.cell(r, col).value for r in range(5, ws.max_row + 1)] == \
+        [ref.cell(r, col).value for r in range(5, ws.max_row + 1)]
+    tally = run("evaluate", master, "--json").json()["tallies"]["total"]
+    assert tally == {"目標達成": 26, "改善↑": 19, "－": 13, "未達成↓": 20}
