@@ -264,17 +264,19 @@ def test_merge_into_a_master_changed_meanwhile_refuses_only_the_conflicting_rows
     ws.cell(rows["1-1-1-01"], h["目標値"]).value = 600            # edited after the split
     ws.cell(rows["1-1-2-01"], h[R4]).value = 1234                 # typed by hand meanwhile
     ws.cell(rows["1-1-3-01"], h["KPI番号"]).value = "1-1-3-01a"   # renamed
+    ws.cell(rows["1-1-2-03"], h["目標値"]).value = 90             # edited, and its answer 11(R1) has a warning
     wb.save(master)
     res = run("merge", master, reply, "--json")
     assert res.exit_code == 1
     codes = {(f["kpi"], f["code"]) for f in strict(res.json())["findings"] if f["severity"] == "エラー"}
     assert codes == {("三洞入洞者数", "collect_master_changed"),
                      ("本市を訪れる外国人観光客数", "collect_master_input_changed"),
-                     ("秋吉台地域公衆トイレの洋式化率", "collect_kpi_missing")}
+                     ("秋吉台地域公衆トイレの洋式化率", "collect_kpi_missing"),
+                     ("観光地キャッシュレス導入店舗割合", "collect_master_changed")}
     ws = load_workbook(master)["KPI"]
     rows = kpi_rows(ws)
     got = {k: ws.cell(r, h[R4]).value for k, r in rows.items() if k in ids}
-    assert got == {k: (1234 if k == "1-1-2-01" else None if k == "1-1-1-01" else r4[k])
+    assert got == {k: (1234 if k == "1-1-2-01" else None if k in ("1-1-1-01", "1-1-2-03") else r4[k])
                    for k in ids if k != "1-1-3-01"}
 
 

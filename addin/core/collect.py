@@ -354,84 +354,122 @@ def _year(y) -> str:
     return f"{era_label(y)}（{y}年度）" if isinstance(y, int) else "不明"
 
 
+@dataclass
+class _Ctx:
+    """One table of one reply against the master of today."""
+    out: Outcome
+    t: dict
+    reply: Reply
+    master: MasterTable | None
+    bad_cells: dict
+    master_format: object
+    here: object
+
+    @property
+    def sheet(self) -> str:
+        return self.t["sheet"]
+
+    @property
+    def block(self) -> list[list]:
+        return self.reply.blocks[self.sheet]
+
+    @property
+    def is_kpi(self) -> bool:
+        return self.sheet == layout.SHEET_KPI
+
+    def master_cols(self, headers) -> list[int | None]:
+        return [self.master.column_of(h) for h in headers] if self.master else []
+
+
 def _merge_table(out: Outcome, t: dict, reply: Reply, master: MasterTable | None, bad_cells, master_format, here):
-    block = reply.blocks[t["sheet"]]
-    sheet = t["sheet"]
-    is_kpi = sheet == layout.SHEET_KPI
-    inputs = t["inputs"]
-    hash_cols = [master.column_of(h) for h in t["hash_headers"]] if master else []
-    input_cols = [master.column_of(h) for h in t["input_headers"]] if master else []
+    """Each row of one table: the first check that fails refuses the row (with its finding); a row that passes
+    them all has its changed input cells written."""
+    x = _Ctx(out, t, reply, master, bad_cells, master_format, here)
+    hash_cols, input_cols = x.master_cols(t["hash_headers"]), x.master_cols(t["input_headers"])
     for r in t["rows"]:
-        if is_kpi:
-            out.sent += 1
-        row = r["row"]
-        got = [_norm(_cell(block, row, c)) for c in range(1, len(r["sent"]) + 1)]
-        answer = [got[c - 1] for c in inputs]
-        # 1. cells outside the input area, against what was sent
-        changed = [(c, s, g) for c, (s, g) in enumerate(zip(r["sent"], got), start=1) if c not in inputs and s != g]
-        if changed:
-            for c, s, g in changed:
-                out.findings.append(Finding("collect_locked_changed", here(sheet), a1(row, c), g, r["name"], row=row,
-                                            params={"sent": "" if s is None else s}))
+        out.sent += x.is_kpi
+        got = [_norm(_cell(x.block, r["row"], c)) for c in range(1, len(r["sent"]) + 1)]
+        answer = [got[c - 1] for c in t["inputs"]]
+        problems = _locked_changes(x, r, got)
+        if not problems:
+            problems = _entry_problems(x, r)      # warnings do not stop the row; the master is checked still
+            if not _refused(problems):
+                problems += _master_conflicts(x, r, hash_cols, input_cols, answer)
+        out.findings.extend(problems)
+        if _refused(problems):
             out.refused += 1
             continue
-        # 2. the validator's errors on this row's input cells (reported with the reply's file and cell)
-        row_findings = [f for c in inputs for f in bad_cells.get((sheet, a1(row, c)), [])
-                        if f.code != "missing_actual"]   # an empty answer is 未回答, counted below
-        for f in row_findings:
-            if f.severity in (ERROR, WARNING) or f.code == "actual_marker":
-                out.findings.append(Finding(f.code, here(sheet), f.cell, f.entry, f.kpi, row=row, params=f.params))
-        if any(f.severity == ERROR for f in row_findings):
-            out.findings.append(Finding("collect_rejected_entry", here(sheet), a1(row, inputs[0]), None, r["name"],
-                                        row=row))
-            out.refused += 1
-            continue
-        # 3. the master row of today
-        mrow = master.rows_by_key.get(r["key"]) if master else None
-        if mrow is None:
-            out.findings.append(Finding("collect_kpi_missing", here(sheet), a1(row, 1), None, r["name"], row=row,
-                                        params={"key": r["key"]}))
-            out.refused += 1
-            continue
-        if None in hash_cols or None in input_cols or digest(
-                [_cell(master.block, mrow, c) for c in hash_cols]) != r["master_hash"]:
-            cells = [a1(mrow, c) for c, s in zip(hash_cols, _sent_hash_values(r, t)) if c is not None
-                     and _norm(_cell(master.block, mrow, c)) != s]
-            out.findings.append(Finding("collect_master_changed", master.sheet, cells[0] if cells else a1(mrow, 1),
-                                        None, r["name"], row=mrow, params={"cells": " ".join(cells) or f"{mrow}行目"}))
-            out.refused += 1
-            continue
+        mrow = master.rows_by_key[r["key"]]
         now = [_norm(_cell(master.block, mrow, c)) for c in input_cols]
-        answered = is_kpi and answer[0] is not None or not is_kpi and any(a is not None for a in answer)
-        if now == answer:
-            if answer != r["master_inputs"]:
-                out.already += 1
-            out.answered += bool(answered and is_kpi)
-            continue
-        if now != r["master_inputs"]:
-            diff = [(c, n, a) for c, n, a in zip(input_cols, now, answer) if n != a]
-            out.findings.append(Finding("collect_master_input_changed", master.sheet, a1(mrow, diff[0][0]),
-                                        diff[0][1], r["name"], row=mrow, params={
-                                            "cells": " ".join(a1(mrow, c) for c, *_ in diff),
-                                            "answer": "" if diff[0][2] is None else diff[0][2]}))
-            out.refused += 1
-            continue
-        for c_dept, c_master, a, n in zip(inputs, input_cols, answer, now):
-            if a == n:
-                continue
-            out.writes[(master.sheet, mrow, c_master)] = _raw(_cell(block, row, c_dept))
-            fmt = reply.formats.get((sheet, row, c_dept))
-            if isinstance(a, (int, float)) and not isinstance(a, bool):
-                answer_pct = (row, c_dept) in reply.percent.get(sheet, set())
-                master_pct = "%" in (master_format(master.sheet, mrow, c_master) or "")
-                if answer_pct != master_pct:
-                    out.formats[(master.sheet, mrow, c_master)] = fmt or "General"
-        out.answered += bool(answered and is_kpi)
-    if is_kpi:
-        unanswered = [r for r in t["rows"] if _norm(_cell(block, r["row"], inputs[0])) is None]
-        for r in unanswered:
-            out.findings.append(Finding("collect_unanswered", here(sheet), a1(r["row"], inputs[0]), None, r["name"],
-                                        row=r["row"], params={"name": r["name"]}))
+        if now == answer and answer != r["master_inputs"]:
+            out.already += 1
+        for c_dept, c_master, a, n in zip(t["inputs"], input_cols, answer, now):
+            if a != n:
+                _write(x, r["row"], c_dept, mrow, c_master, a)
+        out.answered += bool(x.is_kpi and answer[0] is not None)
+    if x.is_kpi:
+        for r in t["rows"]:
+            if _norm(_cell(x.block, r["row"], t["inputs"][0])) is None:
+                out.findings.append(Finding("collect_unanswered", here(x.sheet), a1(r["row"], t["inputs"][0]), None,
+                                            r["name"], row=r["row"], params={"name": r["name"]}))
+
+
+def _refused(findings) -> bool:
+    return any(f.severity == ERROR for f in findings)
+
+
+def _locked_changes(x: _Ctx, r: dict, got: list) -> list[Finding]:
+    """Cells outside the input area that differ from what was sent (protection removed or not)."""
+    return [Finding("collect_locked_changed", x.here(x.sheet), a1(r["row"], c), g, r["name"], row=r["row"],
+                    params={"sent": "" if s is None else s})
+            for c, (s, g) in enumerate(zip(r["sent"], got), start=1) if c not in x.t["inputs"] and s != g]
+
+
+def _entry_problems(x: _Ctx, r: dict) -> list[Finding]:
+    """The validator's errors and warnings on the row's input cells, with the reply's file and cell; an error
+    refuses the row.  (An empty answer is 未回答, counted apart.)"""
+    found = [f for c in x.t["inputs"] for f in x.bad_cells.get((x.sheet, a1(r["row"], c)), [])
+             if f.code != "missing_actual" and (f.severity in (ERROR, WARNING) or f.code == "actual_marker")]
+    out = [Finding(f.code, x.here(x.sheet), f.cell, f.entry, f.kpi, row=r["row"], params=f.params) for f in found]
+    if any(f.severity == ERROR for f in found):
+        out.append(Finding("collect_rejected_entry", x.here(x.sheet), a1(r["row"], x.t["inputs"][0]), None,
+                           r["name"], row=r["row"]))
+    return out
+
+
+def _master_conflicts(x: _Ctx, r: dict, hash_cols, input_cols, answer) -> list[Finding]:
+    """The master row of today against the one sent: gone, edited, or its input cells changed meanwhile (to
+    something other than this very answer, which makes merging the same answers twice a no-op)."""
+    m = x.master
+    mrow = m.rows_by_key.get(r["key"]) if m else None
+    if mrow is None:
+        return [Finding("collect_kpi_missing", x.here(x.sheet), a1(r["row"], 1), None, r["name"], row=r["row"],
+                        params={"key": r["key"]})]
+    if None in hash_cols or None in input_cols or digest(
+            [_cell(m.block, mrow, c) for c in hash_cols]) != r["master_hash"]:
+        cells = [a1(mrow, c) for c, s in zip(hash_cols, _sent_hash_values(r, x.t))
+                 if c is not None and _norm(_cell(m.block, mrow, c)) != s]
+        return [Finding("collect_master_changed", m.sheet, cells[0] if cells else a1(mrow, 1), None, r["name"],
+                        row=mrow, params={"cells": " ".join(cells) or f"{mrow}行目"})]
+    now = [_norm(_cell(m.block, mrow, c)) for c in input_cols]
+    if now != answer and now != r["master_inputs"]:
+        diff = [(c, n, a) for c, n, a in zip(input_cols, now, answer) if n != a]
+        return [Finding("collect_master_input_changed", m.sheet, a1(mrow, diff[0][0]), diff[0][1], r["name"],
+                        row=mrow, params={"cells": " ".join(a1(mrow, c) for c, *_ in diff),
+                                          "answer": "" if diff[0][2] is None else diff[0][2]})]
+    return []
+
+
+def _write(x: _Ctx, row: int, c_dept: int, mrow: int, c_master: int, a):
+    """One answer cell into the master, as typed; with the reply cell's number format when the % meaning of a
+    number differs between the two cells (66.5% typed in Excel arrives as 0.665 shown as %)."""
+    key = (x.master.sheet, mrow, c_master)
+    x.out.writes[key] = _raw(_cell(x.block, row, c_dept))
+    if isinstance(a, (int, float)) and not isinstance(a, bool):
+        answer_pct = (row, c_dept) in x.reply.percent.get(x.sheet, set())
+        master_pct = "%" in (x.master_format(*key) or "")
+        if answer_pct != master_pct:
+            x.out.formats[key] = x.reply.formats.get((x.sheet, row, c_dept)) or "General"
 
 
 def _raw(v):
