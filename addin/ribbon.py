@@ -101,6 +101,8 @@ def split(book) -> str:
     res = split_book(live, out, deadline_of(live))
     lines = [f"・{d}（KPI {res.counts.get(d, 0)}件）" for d in res.files]
     warn = "".join(f"\n注意: {f.message}" for f in res.findings)
+    if not res.files:
+        return "担当課が入力されたKPIがないため、照会ファイルは作成していません。" + warn
     return f"照会ファイルを「{out}」に{len(res.files)}件作成しました。\n" + "\n".join(lines) + warn
 
 

@@ -509,3 +509,28 @@ def test_every_department_answers_and_the_master_reproduces_the_published_tally(
         [ref.cell(r, col).value for r in range(5, ws.max_row + 1)]
     tally = run("evaluate", master, "--json").json()["tallies"]["total"]
     assert tally == {"目標達成": 26, "改善↑": 19, "－": 13, "未達成↓": 20}
+
+
+def test_ribbon_merge_without_returned_files_says_where_to_put_them(tmp_path, monkeypatch):
+    import xlwings
+
+    import fake_xlwings
+    from addin import ribbon
+    src = tmp_path / "master.xlsx"
+    shutil.copy(MASTER, src)
+    book, _ = fake_xlwings.open_book(src)
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    message = ribbon.dispatch("kpi_merge")
+    assert "回答ファイルがありません" in message and str(tmp_path / "master_回答") in message
+    assert C.SHEET_COLLECTION not in [s._name for s in book._sheets]
+
+
+def test_split_refuses_duplicate_kpi_numbers(master, run, tmp_path):
+    wb = load_workbook(master)
+    ws = wb["KPI"]
+    h, rows = headers(ws), kpi_rows(ws)
+    ws.cell(rows["1-1-1-02"], h["KPI番号"]).value = "1-1-1-01"
+    wb.save(master)
+    res = run("split", master, "--out", tmp_path / "out")
+    assert res.exit_code == 2 and "「1-1-1-01」（5行目と6行目）" in res.stderr
+    assert not (tmp_path / "out").exists()
