@@ -414,6 +414,11 @@ def _merge_table(out: Outcome, t: dict, reply: Reply, master: MasterTable | None
                                             r["name"], row=r["row"], params={"name": r["name"]}))
 
 
+# an empty input cell is 未回答 (counted apart), never a refused row: the validator's "no actual" and the
+# 施策 sheet's "no yearly text" (the report issue's check, once it lands)
+EMPTY_ANSWER_CODES = ("missing_actual", "narrative_missing_text")
+
+
 def _refused(findings) -> bool:
     return any(f.severity == ERROR for f in findings)
 
@@ -429,7 +434,7 @@ def _entry_problems(x: _Ctx, r: dict) -> list[Finding]:
     """The validator's errors and warnings on the row's input cells, with the reply's file and cell; an error
     refuses the row.  (An empty answer is 未回答, counted apart.)"""
     found = [f for c in x.t["inputs"] for f in x.bad_cells.get((x.sheet, a1(r["row"], c)), [])
-             if f.code != "missing_actual" and (f.severity in (ERROR, WARNING) or f.code == "actual_marker")]
+             if f.code not in EMPTY_ANSWER_CODES and (f.severity in (ERROR, WARNING) or f.code == "actual_marker")]
     out = [Finding(f.code, x.here(x.sheet), f.cell, f.entry, f.kpi, row=r["row"], params=f.params) for f in found]
     if any(f.severity == ERROR for f in found):
         out.append(Finding("collect_rejected_entry", x.here(x.sheet), a1(r["row"], x.t["inputs"][0]), None,
