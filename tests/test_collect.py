@@ -105,7 +105,12 @@ def snapshot(path: Path, skip_sheets=(C.SHEET_COLLECTION,)) -> dict:
             for c in row:
                 out[(ws.title, c.coordinate)] = (c.value, repr(c.font), repr(c.fill), repr(c.border),
                                                  repr(c.alignment), repr(c.protection), c.number_format)
-        out[(ws.title, "protection")] = (ws.protection.sheet, ws.protection.password)
+        out[(ws.title, "sheet")] = (ws.protection.sheet, ws.protection.password, ws.freeze_panes, ws.sheet_state,
+                                    sorted(str(m) for m in ws.merged_cells.ranges),
+                                    sorted((k, d.width) for k, d in ws.column_dimensions.items()),
+                                    sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
+                                    sorted(str(r.sqref) for r in ws.conditional_formatting), ws.print_title_rows)
+    out["defined names"] = sorted(n for n in wb.defined_names if n != C.COLLECTION_MARKER)
     return out
 
 
