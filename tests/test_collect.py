@@ -198,6 +198,10 @@ def test_merge_acceptance(master, split, run):
     tourism = answer(file_of(split, "観光政策課"), dict({k: r4[k] for k in depts["観光政策課"]}, **{"1-1-1-02": "約220,000"}))
     farming = answer(file_of(split, "農林課"), {k: r4[k] for k in depts["農林課"]}, protect_off=True,
                      locked={"1-2-1-01": {"目標値": 99}})
+    wb = load_workbook(farming)
+    ws = wb["KPI"]
+    ws.cell(ws.max_row + 1, headers(ws)["KPI名"]).value = "新しい指標"     # a row added below the rows sent
+    wb.save(farming)
     res = run("merge", master, tourism, farming, "--json")
     assert res.exit_code == 1
     report = strict(res.json())
@@ -216,14 +220,16 @@ def test_merge_acceptance(master, split, run):
     assert (tourism.name, "KPI", bad, "approximate_value") in errors
     assert (tourism.name, "KPI", bad, "collect_rejected_entry") in errors
     assert (farming.name, "KPI", locked, "collect_locked_changed") in errors
-    assert len(errors) == 3
+    added = f"{f_ws.cell(f_ws.max_row, headers(f_ws)['KPI名']).coordinate}"
+    assert (farming.name, "KPI", added, "collect_locked_changed") in errors
+    assert len(errors) == 4
     text = run("merge", master, tourism, farming).output   # as a clerk reads it (nothing new is written)
     assert f"[{tourism.name}]KPI!{bad}" in text and f"[{farming.name}]KPI!{locked}" in text
     # 回収状況
     table = {row["担当課"]: row for row in report["departments"]}
     assert set(table) == set(depts)
     assert (table["観光政策課"]["状態"], table["観光政策課"]["回答KPI数"], table["観光政策課"]["エラー"]) == ("一部回収", 8, 2)
-    assert (table["農林課"]["状態"], table["農林課"]["回答KPI数"], table["農林課"]["エラー"]) == ("一部回収", 6, 1)
+    assert (table["農林課"]["状態"], table["農林課"]["回答KPI数"], table["農林課"]["エラー"]) == ("一部回収", 6, 2)
     assert table["観光政策課"]["照会KPI数"] == 9 and table["観光政策課"]["ファイル"] == tourism.name
     assert table["観光政策課"]["最終取り込み"]
     for d in set(depts) - {"観光政策課", "農林課"}:

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from . import layout
-from .findings import ERROR, INFO, WARNING, Finding
+from .findings import ERROR, WARNING, Finding
 from .model import Kpi, Settings, a1
 from .render import SheetPlan, row_height
 from .values import era_label
@@ -386,9 +386,11 @@ def _merge_table(out: Outcome, t: dict, reply: Reply, master: MasterTable | None
     them all has its changed input cells written."""
     x = _Ctx(out, t, reply, master, bad_cells, master_format, here)
     hash_cols, input_cols = x.master_cols(t["hash_headers"]), x.master_cols(t["input_headers"])
+    _extra_rows(x)
     for r in t["rows"]:
         out.sent += x.is_kpi
-        got = [_norm(_cell(x.block, r["row"], c)) for c in range(1, len(r["sent"]) + 1)]
+        width = max(len(r["sent"]), len(x.block[r["row"] - 1]) if r["row"] <= len(x.block) else 0)
+        got = [_norm(_cell(x.block, r["row"], c)) for c in range(1, width + 1)]
         answer = [got[c - 1] for c in t["inputs"]]
         problems = _locked_changes(x, r, got)
         if not problems:
@@ -427,7 +429,21 @@ def _locked_changes(x: _Ctx, r: dict, got: list) -> list[Finding]:
     """Cells outside the input area that differ from what was sent (protection removed or not)."""
     return [Finding("collect_locked_changed", x.here(x.sheet), a1(r["row"], c), g, r["name"], row=r["row"],
                     params={"sent": "" if s is None else s})
-            for c, (s, g) in enumerate(zip(r["sent"], got), start=1) if c not in x.t["inputs"] and s != g]
+            for c, (s, g) in enumerate(zip(r["sent"] + [None] * (len(got) - len(r["sent"])), got), start=1)
+            if c not in x.t["inputs"] and s != g]
+
+
+def _extra_rows(x: _Ctx):
+    """Rows the department added below or between the rows sent (protection removed): reported, never read."""
+    sent = {r["row"] for r in x.t["rows"]}
+    for row in range(x.t["header_row"] + 1, len(x.block) + 1):
+        if row in sent:
+            continue
+        filled = [(c, v) for c, v in enumerate(x.block[row - 1], start=1) if _norm(v) is not None]
+        if filled:
+            c, v = filled[0]
+            x.out.findings.append(Finding("collect_locked_changed", x.here(x.sheet), a1(row, c), v, "", row=row,
+                                          params={"sent": "（照会時は空欄の行）"}))
 
 
 def _entry_problems(x: _Ctx, r: dict) -> list[Finding]:
