@@ -124,6 +124,8 @@ def split_book(book, out_dir, deadline: str | None = None, force: bool = False,
                 result.counts[dept] = len(mine)
             else:
                 result.measures[dept] = len(mine)
+                t["widths"] = {c: 40 if h in C.MEASURE_TEXTS + ("説明",) else 24 if h in ("名称", "施策名") else 10
+                               for c, h in enumerate(t["headers"], start=1)}
             dept_tables.append(t)
             ident_tables.extend(meta)
         identity = dict(ident, format=C.FORMAT, department=dept, created=created.isoformat(),

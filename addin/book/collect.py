@@ -95,6 +95,9 @@ def _table_sheet(ws, t: dict, df: C.DepartmentFile):
         col = layout.column_for_header(h)
         width = t.get("widths", {}).get(c) or (col.width if col else 10)
         ws.column_dimensions[get_column_letter(c)].width = width
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(t["headers"]) + 1)}
+    wrapped = {c for c, h in enumerate(t["headers"], start=1)
+               if c in t["inputs"] or (layout.column_for_header(h) and layout.column_for_header(h).key == "name")}
     for i, values in enumerate(t["rows"]):
         r = hr + 1 + i
         for c, v in enumerate(values, start=1):
@@ -103,14 +106,20 @@ def _table_sheet(ws, t: dict, df: C.DepartmentFile):
                 cell.data_type = "s"   # text as sent, never a formula
             cell.border = S.BORDER
             cell.font = S.font()
-            cell.alignment = Alignment(vertical="center", wrap_text=isinstance(v, str) and len(v) > 12)
+            cell.alignment = Alignment(vertical="center", wrap_text=c in wrapped)
             if (r, c) in pct:
                 cell.number_format = "0.0%"
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                cell.number_format = "#,##0" if isinstance(v, int) else "#,##0.0#####"
             if c in t["inputs"]:
                 cell.fill = S.fill(C.INPUT_FILL)
                 cell.protection = S.UNLOCKED
             else:
                 cell.protection = S.LOCKED
+        # wrapped texts get the height they need (not every spreadsheet program fits rows when opening a file)
+        heights = [row_height(str(values[c - 1]), widths[c]) for c in wrapped if values[c - 1] is not None]
+        if any(heights):
+            ws.row_dimensions[r].height = max(h for h in heights if h)
     ws.row_dimensions[hr].height = 30
     if t["rows"]:
         ws.freeze_panes = ws.cell(hr + 1, t.get("freeze_col", 1))
