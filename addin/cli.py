@@ -127,12 +127,14 @@ def cmd_split(args) -> int:
         extra = f"・施策 {res.measures[dept]}件" if res.measures.get(dept) else ""
         print(f"{dept}: KPI {res.counts.get(dept, 0)}件{extra} → {path}")
     print(f"照会ファイルを「{args.out}」に{len(res.files)}件作成しました（担当課ごと）。")
-    return EXIT_FINDINGS if any(f.severity in ("エラー", "警告") for f in res.findings) else EXIT_OK
+    from .core.findings import ERROR, WARNING
+    return EXIT_FINDINGS if any(f.severity in (ERROR, WARNING) for f in res.findings) else EXIT_OK
 
 
 def cmd_merge(args) -> int:
     from .book.collect import located
     from .collect import merge_file
+    from .core.findings import INFO
     res, backup = merge_file(args.file, args.answers)
     if args.json:
         print(json.dumps({"valid": res.valid, "changed": res.changed,
@@ -142,7 +144,7 @@ def cmd_merge(args) -> int:
                          ensure_ascii=False, indent=2, default=str))
     else:
         for f in res.findings:
-            if f.severity != "情報":
+            if f.severity != INFO:
                 print(f.text())
         for row in res.rows:
             print(f"{row['担当課']}: {row['状態']}　回答 {row['回答KPI数']}/{row['照会KPI数']}　"

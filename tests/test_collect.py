@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from addin.core import collect as C
+from addin.core.findings import ERROR
 from conftest import SAMPLE, SAMPLE_SOURCE, WORKBOOKS
 
 MASTER = WORKBOOKS / "samples" / "mine_r4_departments.xlsx"
@@ -212,7 +213,7 @@ def test_merge_acceptance(master, split, run):
     got = {k: ws.cell(r, h[R4]).value for k, r in rows.items() if ws.cell(r, h[R4]).value is not None}
     assert got == expected
     # findings name the file and cell of each problem
-    errors = {(f["file"], f["sheet"], f["cell"], f["code"]) for f in report["findings"] if f["severity"] == "エラー"}
+    errors = {(f["file"], f["sheet"], f["cell"], f["code"]) for f in report["findings"] if f["severity"] == ERROR}
     t_ws = load_workbook(tourism)["KPI"]
     f_ws = load_workbook(farming)["KPI"]
     bad = f"{t_ws.cell(kpi_rows(t_ws)['1-1-1-02'], headers(t_ws)[R4]).coordinate}"
@@ -279,7 +280,7 @@ def test_merge_into_a_master_changed_meanwhile_refuses_only_the_conflicting_rows
     wb.save(master)
     res = run("merge", master, reply, "--json")
     assert res.exit_code == 1
-    codes = {(f["kpi"], f["code"]) for f in strict(res.json())["findings"] if f["severity"] == "エラー"}
+    codes = {(f["kpi"], f["code"]) for f in strict(res.json())["findings"] if f["severity"] == ERROR}
     assert codes == {("三洞入洞者数", "collect_master_changed"),
                      ("本市を訪れる外国人観光客数", "collect_master_input_changed"),
                      ("秋吉台地域公衆トイレの洋式化率", "collect_kpi_missing"),
@@ -354,7 +355,7 @@ def test_files_that_do_not_belong_are_refused_whole(master, split, run, tmp_path
     before = snapshot(master)
     res = run("merge", master, *files, "--json")
     assert res.exit_code == 1
-    found = [f for f in strict(res.json())["findings"] if f["severity"] == "エラー"]
+    found = [f for f in strict(res.json())["findings"] if f["severity"] == ERROR]
     assert {f["code"] for f in found} == {code}
     assert {f["file"] for f in found} == {p.name for p in files}
     assert res.json()["written"] == []

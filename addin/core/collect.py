@@ -548,7 +548,7 @@ def problem_rows(outcomes: list[Outcome], previous: list[list]) -> list[list]:
     for o in outcomes:
         for f in o.findings:
             if f.severity in (ERROR, WARNING):
-                out.append([o.department or UNKNOWN_DEPARTMENT, f.severity, f.sheet, f.cell or None, f.kpi or None,
+                out.append([o.department or UNKNOWN_DEPARTMENT, str(f.severity), f.sheet, f.cell or None, f.kpi or None,
                             None if f.entry is None else str(_norm(f.entry)), f.message])
     return out
 
@@ -607,7 +607,7 @@ def collection_plan(rows: list[dict], problems: list[list], ident: dict) -> Shee
     p.add(list(FINDING_HEADERS), "header")
     for row in problems:
         r = p.add(list(row), "text")
-        p.styles.append(("error" if row[1] == ERROR else "warning", r, 2, r, 2))
+        p.styles.append(("error" if row[1] == str(ERROR) else "warning", r, 2, r, 2))   # the label as shown
         h = max(row_height(str(row[6] or ""), p.widths[7]) or 0, row_height(str(row[4] or ""), p.widths[5]) or 0)
         if h:
             p.heights[r] = h
