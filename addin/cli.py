@@ -110,6 +110,52 @@ def cmd_install_addin(args) -> int:
     return EXIT_OK
 
 
+# ---- 照会・回答 (kpi split / kpi merge): one block, see addin/collect.py
+def cmd_split(args) -> int:
+    from .collect import split_file
+    if args.deadline:
+        import datetime as _dt
+        try:
+            _dt.date.fromisoformat(args.deadline)
+        except ValueError:
+            raise KpiError(f"--deadline「{args.deadline}」は日付として読めません。2024-06-30 のように入力してください。")
+    res = split_file(args.file, args.out, args.deadline, args.force)
+    for f in res.findings:
+        print(f.text())
+    for dept, path in res.files.items():
+        extra = f"・施策 {res.measures[dept]}件" if res.measures.get(dept) else ""
+        print(f"{dept}: KPI {res.counts.get(dept, 0)}件{extra} → {path}")
+    print(f"照会ファイルを「{args.out}」に{len(res.files)}件作成しました（担当課ごと）。")
+    from .core.findings import ERROR, WARNING
+    return EXIT_FINDINGS if any(f.severity in (ERROR, WARNING) for f in res.findings) else EXIT_OK
+
+
+def cmd_merge(args) -> int:
+    from .book.collect import located
+    from .collect import merge_file
+    from .core.findings import INFO
+    res, backup = merge_file(args.file, args.answers)
+    if args.json:
+        print(json.dumps({"valid": res.valid, "changed": res.changed,
+                          "written": [{"sheet": s, "row": r, "col": c, "value": v}
+                                      for (s, r, c), v in sorted(res.writes.items())],
+                          "departments": res.rows, "findings": [located(f) for f in res.findings]},
+                         ensure_ascii=False, indent=2, default=str))
+    else:
+        for f in res.findings:
+            if f.severity != INFO:
+                print(f.text())
+        for row in res.rows:
+            print(f"{row['担当課']}: {row['状態']}　回答 {row['回答KPI数']}/{row['照会KPI数']}　"
+                  f"エラー {row['エラー']}件")
+        if backup is None:
+            print(f"「{args.file}」に取り込む変更はありませんでした（ファイルは変更していません）。")
+        else:
+            print(f"「{args.file}」に回答 {len(res.writes)}セルを取り込み、シート「回収状況」を更新しました。"
+                  f"元のファイルは「{backup.name}」に保存しました。")
+    return EXIT_OK if res.valid else EXIT_FINDINGS
+
+
 COMMANDS = {
     "validate": (cmd_validate, "入力を検証し、問題のあるセルを一覧にします（ファイルは変更しません）。"),
     "evaluate": (cmd_evaluate, "進捗率・評価・集計を計算して表示します（ファイルは変更しません）。"),
@@ -117,6 +163,8 @@ COMMANDS = {
     "export": (cmd_export, "公表用のKPI達成状況（Excel・PDF・HTML・CSV）を新しいファイルとして作成します（元のブックは変更しません）。"),
     "schemes": (cmd_schemes, "評価方式のプリセット（名前・説明・区分）を一覧にします。"),
     "template": (cmd_template, "空のKPI管理テンプレート（.xlsx）を作成します。"),
+    "split": (cmd_split, "担当課ごとの照会ファイル（評価年度の実績値だけを入力できる .xlsx）を作成します（元のブックは変更しません）。"),
+    "merge": (cmd_merge, "担当課から返ってきた照会ファイルを検証し、正しい回答だけを元のブックに取り込みます（シート「回収状況」を更新）。"),
     "install-addin": (cmd_install_addin, "Excelアドイン（KPIAddin.xlam）と設定ファイルをこのユーザーにインストールします（Windows）。"),
 }
 
@@ -142,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "template":
             sp.add_argument("out", help="作成するファイル名（.xlsx）")
             sp.add_argument("--force", action="store_true", help="既存のファイルを上書き")
+        if name == "split":
+            sp.add_argument("file", help="KPI管理ブック（.xlsx）")
+            sp.add_argument("--out", required=True, help="照会ファイルを作るフォルダー")
+            sp.add_argument("--deadline", help="回答期限（YYYY-MM-DD）。記入方法シートに記載")
+            sp.add_argument("--force", action="store_true", help="同じ名前のファイルがあれば上書き")
+        if name == "merge":
+            sp.add_argument("file", help="KPI管理ブック（.xlsx）: 回答を取り込む元のブック")
+            sp.add_argument("answers", nargs="+", help="返ってきた照会ファイル（.xlsx、複数可）")
+            sp.add_argument("--json", action="store_true", help="結果をJSONで出力")
         if name == "install-addin":
             sp.add_argument("--python", help="アドインが使うPythonのパス（既定: このPython）")
     return p

@@ -111,10 +111,36 @@ def _pdf_in_excel(app, xlsx: Path) -> Path:
     return pdf
 
 
+def split(book) -> str:
+    """照会ファイル作成: one workbook per 担当課 in the folder <workbook>_照会 beside the workbook (kpi split)."""
+    from .collect import deadline_of, split_book
+    from .live import LiveBook
+    live = LiveBook(book)
+    src = Path(book.fullname)
+    out = src.parent / f"{src.stem}_照会"
+    res = split_book(live, out, deadline_of(live))
+    lines = [f"・{d}（KPI {res.counts.get(d, 0)}件）" for d in res.files]
+    warn = "".join(f"\n注意: {f.message}" for f in res.findings)
+    if not res.files:
+        return "担当課が入力されたKPIがないため、照会ファイルは作成していません。" + warn
+    return f"照会ファイルを「{out}」に{len(res.files)}件作成しました。\n" + "\n".join(lines) + warn
+
+
+def merge(book) -> str:
+    """回答の取り込み: the returned files saved in <workbook>_回答 beside the workbook, into the open workbook
+    (kpi merge); the clerk saves with Excel."""
+    from .collect import merge_live
+    src = Path(book.fullname)
+    folder = src.parent / f"{src.stem}_回答"
+    return merge_live(book, folder)
+
+
 ACTIONS = {
     "kpi_validate": validate,
     "kpi_recalc": recalc,
     "kpi_export": export,
+    "kpi_split": split,
+    "kpi_merge": merge,
 }
 
 

@@ -528,4 +528,6 @@ def test_every_template_formats_with_the_params_it_is_given(tmp_path, sheet):
 
 def test_battery_covers_the_catalogue():
     """A code added to the catalogue gets an example in the battery (and so a formatting check)."""
-    assert set(CATALOGUE) - BATTERY_CODES == set()
+    # the collection codes (kpi split / merge) come from returned files, not from one workbook: each has its
+    # example, with the same strict formatting check, in tests/test_collect.py
+    assert {c for c in CATALOGUE if not c.startswith("collect_")} - BATTERY_CODES == set()

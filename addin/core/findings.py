@@ -162,6 +162,41 @@ _TYPES = [
                 "シート「{sheet}」にKPIの行が見つかりません。見出し行（KPI名・単位…）の下に入力してください。"),
     FindingType("missing_sheet", ERROR, "シートがない",
                 "シート「{sheet}」が見つかりません。テンプレートのシート名のままにしてください。"),
+    # collecting the figures from the departments (kpi split / kpi merge): nothing of a refused row is written
+    FindingType("collect_no_department", WARNING, "担当課がない",
+                "担当課が空欄のKPIが{count}件あり、どの照会ファイルにも入れていません（{rows}）。担当課を入力して"
+                "もう一度作成してください。"),
+    FindingType("collect_not_a_reply", ERROR, "照会ファイルではない",
+                "このファイルには照会の情報（非表示シート）がありません。kpi split で作成した照会ファイルに"
+                "入力して返してもらってください。"),
+    FindingType("collect_other_year", ERROR, "別の年度の照会ファイル",
+                "このファイルは{file_year}の照会ファイルです（このブックの評価年度は{year}）。今年度の照会ファイルで"
+                "回答してもらってください。何も取り込んでいません。"),
+    FindingType("collect_other_master", ERROR, "別のブックの照会ファイル",
+                "このファイルは別のKPI管理ブック（{file_master}）から作成されたものです（このブック: {master}）。"
+                "何も取り込んでいません。"),
+    FindingType("collect_duplicate_file", ERROR, "同じ担当課の回答が複数",
+                "{department}の回答ファイルが複数指定されました（{files}）。どれを取り込むか確かめて、1つだけを"
+                "指定してください。この担当課の回答は何も取り込んでいません。"),
+    FindingType("collect_frame_changed", ERROR, "見出しが変更された",
+                "見出し（{cells}）が照会時から変更されています。列の追加・削除・見出しの変更をすると正しく"
+                "取り込めないため、このファイルは何も取り込んでいません。照会ファイルを作り直して送ってください。"),
+    FindingType("collect_locked_changed", ERROR, "入力欄以外が変更された",
+                "入力欄（黄色のセル）以外のセルが照会時から変更されています（「{sent}」→「{entry}」）。"
+                "この行は取り込んでいません。変更が必要な場合は企画担当課へ連絡してもらってください。"),
+    FindingType("collect_kpi_missing", ERROR, "KPIがマスターにない",
+                "KPI「{name}」（{key}）が、このブックにありません（照会後に削除または名称・番号が変更された）。"
+                "この行は取り込んでいません。"),
+    FindingType("collect_master_changed", ERROR, "照会後にマスターの行が変更された",
+                "このブックのKPI「{name}」の行（{cells}）が照会後に変更されたため、回答を取り込んでいません。"
+                "回答の値を確かめて手で入力するか、照会ファイルを作り直してください。"),
+    FindingType("collect_master_input_changed", ERROR, "照会後にマスターの入力欄が変更された",
+                "このブックのセル{cells}は照会後に別の値（「{entry}」）に変わっています（前回の取り込みか直接入力）。"
+                "回答「{answer}」は取り込んでいません。どちらが正しいか確かめて手で直してください。"),
+    FindingType("collect_rejected_entry", ERROR, "回答にエラーがある",
+                "この行の回答にエラーがあるため取り込んでいません（上の指摘を直して再提出してもらってください）。"),
+    FindingType("collect_unanswered", INFO, "未回答",
+                "KPI「{name}」の実績値が未回答です。"),
 ]
 CATALOGUE: dict[str, FindingType] = {t.code: t for t in _TYPES}
 
