@@ -150,7 +150,8 @@ def _entry_findings(res: Result, key: str, entry: V.Entry, field_label: str, she
         code = "unit_mismatch_error"
     res.findings.append(Finding(code, sheet, k.cells.get(key, ""), entry.raw, k.name, row=k.row, params={
         "field": field_label, "unit": k.unit or "（空欄）", "suffix": entry.detail,
-        "value": _fmt(entry.value)}))
+        "value": _fmt(entry.value),
+        "suggestion": entry.suggestion if code == entry.problem and entry.suggestion else V.suggest(entry.raw, k.unit, code)}))
 
 
 def _fmt(x) -> str:

@@ -49,17 +49,15 @@ class FindingType:
 
 _TYPES = [
     # entries the parser cannot read
+    # {suggestion}: what the parser would read instead, for this entry (values.suggest)
     FindingType("unreadable", ERROR, "読み取れない値",
-                "「{entry}」は数値として読み取れません。{field}には数値（例: 1,234、▲5、66.5%、11(R1)）"
-                "または欠測の記号（—、未実施、集計中）を入力してください。"),
+                "「{entry}」は{field}の値として読み取れません。{suggestion}"),
     FindingType("compound_value", ERROR, "複数の値",
-                "「{entry}」には複数の値が含まれており、1つの数値として計算できません。指標を分けるか、"
-                "評価に使う1つの値を入力し、内訳は備考に書いてください。"),
+                "「{entry}」には複数の値が含まれており、1つの数値として計算できません。{suggestion}"),
     FindingType("approximate_value", ERROR, "概数",
-                "「{entry}」は概数のため計算できません。確定値を入力するか、確定していない場合は「集計中」と入力してください。"),
+                "「{entry}」は概数のため計算できません。{suggestion}"),
     FindingType("relative_target", ERROR, "数値でない目標・実績",
-                "「{entry}」は他の値を基準にした表現のため計算できません。{field}には比べる先の数値（例: 全国平均の値）を"
-                "入力し、説明は備考に書いてください。"),
+                "「{entry}」は他の値を基準にした表現のため計算できません。{suggestion}説明は備考に書いてください。"),
     FindingType("excel_error", ERROR, "Excelのエラー値",
                 "セルがエラー値「{entry}」になっています。数式を直すか、値を入力してください。"),
     FindingType("formula_no_value", ERROR, "数式の計算結果がない",
