@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .core import layout
+from .core import layout, ownership
 from .core.evaluate import Evaluation, evaluate
 from .core.findings import ERROR, WARNING, Finding
 from .core.render import SheetPlan, findings_plan, summary_plan
@@ -34,6 +34,12 @@ class Book(Protocol):
 
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
+
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names → what they refer to (e.g. ``'KPI'!$X$4``)."""
+
+    def set_defined_names(self, names: dict[str, str | None]) -> None:
+        """Set hidden, workbook-scoped defined names; ``None`` deletes the name."""
 
 
 @dataclass
@@ -61,12 +67,21 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         kpis, geometry, last_row = [], {}, 0
     else:
         block, percent = book.read_block(kpi_sheet)
-        kpis, f, geometry = read_kpis(block, kpi_sheet, percent)
+        markers = ownership.marked_columns(book.defined_names(), kpi_sheet)
+        kpis, f, geometry = read_kpis(block, kpi_sheet, percent, markers=markers, settings=settings)
         findings.extend(f)
         last_row = len(block)
+        geometry["header_values"] = list(block[geometry["header_row"] - 1]) if geometry else []
+        geometry["width"] = max((c for row in block for c, v in enumerate(row, start=1) if v not in (None, "")),
+                                default=0)
     if scheme is None and resolve_scheme is not None:
         scheme = resolve_scheme(settings)
     ev = evaluate(kpis, settings, scheme, findings)
+    repeated = geometry.get("repeated_codes") if geometry else None
+    if repeated:  # a missing column is reported once for the table (required_columns), not once per KPI
+        ev.findings = [f for f in ev.findings if f.code not in repeated]
+        for r in ev.results:
+            r.findings = [f for f in r.findings if f.code not in repeated]
     return Loaded(ev, geometry, last_row)
 
 
@@ -126,25 +141,34 @@ def highlight_rules(geometry: dict, last_row: int) -> list[tuple[str, str, str]]
     ]
 
 
-def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> None:
-    """Write the given computed columns of every KPI row (one call per column) and the highlight rules."""
+def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> dict[str, int]:
+    """Write the given computed columns of every KPI row (one call per column) and the highlight rules.
+
+    Only the tool's marked columns are written (core.ownership); a computed column the table lacks is added at
+    the right end of the table and marked.  Returns computed key → column."""
     ev, g = loaded.evaluation, loaded.geometry
     if not g or layout.SHEET_KPI not in book.sheet_names():
-        return
+        return {}
     values = computed_cells(ev)
     cols = dict(g["columns"])
     headers = {}
-    next_col = max(list(cols.values()) + list(g.get("actual_columns", {}).values()) + [0]) + 1
+    next_col = max(list(cols.values()) + list(g.get("actual_columns", {}).values())
+                   + list(g.get("target_columns", {}).values()) + [g.get("width", 0)]) + 1
+    header_values = list(g.get("header_values", []))
     for col in layout.COMPUTED_COLUMNS:
         if col.key not in cols:
             cols[col.key] = next_col
-            headers[next_col] = col.header
+            headers[next_col] = ownership.own_header(col, header_values)
             next_col += 1
     first = g["header_row"] + 1
     last = max([loaded.last_row] + list(values))
     columns = {cols[k]: [values.get(r, {}).get(k) for r in range(first, last + 1)] for k in keys}
     book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"], {cols["progress"]: "0.0%"})
     book.set_highlights(layout.SHEET_KPI, highlight_rules(dict(g, columns=cols), last))
+    computed = {c.key: cols[c.key] for c in layout.COMPUTED_COLUMNS}
+    book.set_defined_names({ownership.column_marker(k): ownership.cell_ref(layout.SHEET_KPI, c, g["header_row"])
+                            for k, c in computed.items()})
+    return computed
 
 
 def write_checks(book: Book, loaded: Loaded) -> None:
@@ -152,9 +176,31 @@ def write_checks(book: Book, loaded: Loaded) -> None:
     _write_kpi_columns(book, loaded, ("check",))
 
 
-def write_results(book: Book, loaded: Loaded) -> None:
-    """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights."""
+def owned_sheet(book: Book, kind: str, default: str) -> str:
+    """The name of the tool's generated sheet: the marked one; else ``default`` when free or written by the tool
+    before markers existed; else another name (a clerk's sheet of that name is never replaced)."""
+    names = book.sheet_names()
+    ref = ownership.parse_ref(book.defined_names().get(ownership.SHEET_MARKERS[kind], ""))
+    if ref and ref[0] in names:
+        return ref[0]
+    if default not in names or ownership.sheet_is_tools(kind, book.read_block(default)[0]):
+        return default
+    return ownership.free_sheet_name(default, names)
+
+
+def write_results(book: Book, loaded: Loaded) -> dict:
+    """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights.
+
+    Returns what was written: ``columns`` (computed key → column of the KPI sheet) and ``sheets`` (kind → name)."""
     ev = loaded.evaluation
-    _write_kpi_columns(book, loaded, tuple(c.key for c in layout.COMPUTED_COLUMNS))
-    book.replace_sheet(summary_plan(ev), after=layout.SHEET_KPI)
-    book.replace_sheet(findings_plan(ev.findings), after=layout.SHEET_SUMMARY)
+    columns = _write_kpi_columns(book, loaded, tuple(c.key for c in layout.COMPUTED_COLUMNS))
+    sheets = {"summary": owned_sheet(book, "summary", layout.SHEET_SUMMARY)}
+    sheets["findings"] = owned_sheet(book, "findings", layout.SHEET_FINDINGS)
+    if sheets["findings"] == sheets["summary"]:
+        sheets["findings"] = ownership.free_sheet_name(layout.SHEET_FINDINGS, book.sheet_names() + [sheets["summary"]])
+    summary, findings = summary_plan(ev), findings_plan(ev.findings)
+    summary.name, findings.name = sheets["summary"], sheets["findings"]
+    book.replace_sheet(summary, after=layout.SHEET_KPI)
+    book.replace_sheet(findings, after=sheets["summary"])
+    book.set_defined_names({ownership.SHEET_MARKERS[k]: ownership.cell_ref(n, 1, 1) for k, n in sheets.items()})
+    return {"columns": columns, "sheets": sheets}

@@ -7,6 +7,7 @@ Every method call and property access on the API counts once in ``Recorder.calls
 from __future__ import annotations
 
 import contextlib
+import types
 import re
 from pathlib import Path
 
@@ -252,6 +253,12 @@ class FakeBook:
                         formats[(cell.row, cell.column)] = cell.number_format
             self._sheets.append(FakeSheet(self, ws.title, cells, formats, protected=bool(ws.protection.sheet)))
         self.pdfs: list[str] = []
+        self._names = FakeNames(rec, {n: "=" + dn.attr_text for n, dn in wb.defined_names.items() if dn.attr_text})
+
+    @property
+    def names(self):
+        self.rec("Book.names")
+        return self._names
 
     @property
     def sheets(self):
@@ -268,6 +275,31 @@ class FakeBook:
         self.rec("Book.to_pdf")
         self.pdfs.append(path)
         Path(path).write_bytes(b"%PDF-1.4\n% written by the Excel stand-in\n")
+
+
+class FakeName:
+    """xlwings Name: ``name``, ``refers_to`` ('=' + reference), ``delete()``, ``api.Visible``."""
+
+    def __init__(self, names, name, refers_to):
+        self._names, self.name, self.refers_to = names, name, refers_to
+        self.api = types.SimpleNamespace(Visible=True)
+
+    def delete(self):
+        self._names.items.pop(self.name, None)
+
+
+class FakeNames:
+    def __init__(self, rec, initial: dict[str, str]):
+        self.rec = rec
+        self.items = {n: FakeName(self, n, r) for n, r in initial.items()}
+
+    def __iter__(self):
+        return iter(list(self.items.values()))
+
+    def add(self, name, refers_to):
+        self.rec("Names.add")
+        self.items[name] = FakeName(self, name, refers_to)
+        return self.items[name]
 
 
 class FakeBooks:

@@ -455,6 +455,9 @@ def _battery(tmp_path, sheet):
         "settings": {},
         "no_kpi_header": {},
         "no_settings_sheet": {},
+        "no_goal_column": {a1(layout.HEADER_ROW, col["重点戦略"]): "分類"},     # required column missing
+        "empty_table": {},
+        "year_outside_plan": {a1(layout.HEADER_ROW, col[R4]): "実績値 R9"},
     }
     for name, changes in cases.items():
         path = tmp_path / f"{name}.xlsx"
@@ -472,6 +475,8 @@ def _battery(tmp_path, sheet):
                 c.value = None
         if name == "no_settings_sheet":
             del wb[layout.SHEET_SETTINGS]
+        if name == "empty_table":
+            ws.delete_rows(layout.FIRST_DATA_ROW, ws.max_row)
         wb.save(path)
         yield name, path
 
@@ -484,7 +489,7 @@ BATTERY_CODES = {
     "missing_goal", "missing_name", "stale_actual", "future_year", "year_order", "bad_year",
     "target_equals_baseline", "zero_target", "progress_undefined", "direction_conflict", "target_below_baseline",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
-    "settings_invalid", "no_kpis", "missing_sheet",
+    "settings_invalid", "no_kpis", "missing_sheet", "header_not_found", "required_columns", "year_outside_plan",
 }
 
 
