@@ -30,9 +30,10 @@ WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 SAMPLE_SOURCE = WORKBOOKS / "samples" / "mine_r4_source.csv"
 
 
-def kpi_columns(actual_years, target_years=()) -> list[tuple[layout.Column, int | None]]:
+def kpi_columns(actual_years, target_years=(), extras=()) -> list[tuple[layout.Column, int | None]]:
     """Input columns with one 実績値 column per fiscal year inserted after 基準年度 (and, when the plan sets a
-    target per year, one 目標値 column per year after 目標年度), then computed columns."""
+    target per year, one 目標値 column per year after 目標年度), the clerk's extra columns carried over by an
+    import (``extras``: their headers), then computed columns."""
     cols: list[tuple[layout.Column, int | None]] = []
     for col in layout.INPUT_COLUMNS:
         cols.append((col, None))
@@ -42,17 +43,18 @@ def kpi_columns(actual_years, target_years=()) -> list[tuple[layout.Column, int 
         if col.key == "target_year":
             for y in target_years:
                 cols.append((layout.Column(f"target_{y}", layout.target_header(y), 10), y))
+    cols.extend((layout.Column(f"extra_{i}", h, 14), None) for i, h in enumerate(extras))
     cols.extend((c, None) for c in layout.COMPUTED_COLUMNS)
     return cols
 
 
 def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS,
-                   target_years=()) -> Workbook:
+                   target_years=(), extras=(), actual_years=None) -> Workbook:
     """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>,
     target_<year> for the optional yearly target columns listed in ``target_years``)."""
     start = fiscal_year(settings.get("plan_start")) or 2020
     end = fiscal_year(settings.get("plan_end")) or start + 4
-    years = list(range(start, end + 1))
+    years = list(actual_years) if actual_years is not None else list(range(start, end + 1))
     wb = Workbook()
     wb.properties.creator = ""
     wb.properties.lastModifiedBy = ""
@@ -60,7 +62,7 @@ def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: in
     wb.properties.modified = FIXED_TIME
     wb.properties.title = settings.get("plan_name") or "KPI進捗管理"
     _settings_sheet(wb.active, settings)
-    columns = kpi_columns(years, target_years)
+    columns = kpi_columns(years, target_years, extras)
     _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), columns, rows or [], data_rows, settings)
     set_defined_names(wb, {ownership.column_marker(col.key): ownership.cell_ref(layout.SHEET_KPI, ci, layout.HEADER_ROW)
                            for ci, (col, _) in enumerate(columns, start=1) if col.computed})

@@ -1,0 +1,691 @@
+"""Read a KPI table in a municipality's own layout and turn it into rows of the template format.
+
+Pure: works on a block of cell values (``block[0][0]`` is A1) and the sheet's merged ranges, as the openpyxl
+reader hands them over (addin/book/importer.py).  Steps, each a small function:
+
+1. merged cells are filled (a goal cell merged over its rows counts for every row; a header merged over year
+   columns is the parent of each);
+2. the header row is found (or given by ``--header-row``); a row below it holding only years or sub-headers
+   makes a two-row header;
+3. every source column is mapped to a template field, a yearly column, or kept as-is in an extra column;
+4. section heading rows (``重点戦略1 …``, ``【戦略方針1】…``, ``具体的施策 1-1-1 …``, ``基本目標１``, ``(1) …``) set the
+   goal / policy / measure codes of the rows below; repeated header rows start a new table of the same shape;
+5. every KPI row becomes a dict keyed by the template's column keys, values carried over exactly as typed.
+
+A choice the tool cannot make from the sheet itself (two KPI-name columns, header rows of different shapes, no
+plan period) raises ``ChoiceNeeded`` naming the option that settles it: nothing is guessed.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from . import layout
+from .model import col_letter
+from .values import era_label, fiscal_year
+
+SCAN_ROWS = 60
+
+
+class ChoiceNeeded(ValueError):
+    """The mapping needs a human choice; the message names the option to give."""
+
+
+@dataclass
+class ImportOptions:
+    header_row: int | None = None
+    plan: tuple[int, int] | None = None
+    year: int | None = None
+    municipality: str = ""
+    scheme: str = ""
+    name_column: str = ""                       # column letter or header text of the KPI name column
+    directions: dict[str, str] = field(default_factory=dict)   # KPI name → 増加 / 減少 / 維持
+
+
+@dataclass
+class Mapping:
+    column: str          # source column letter
+    header: str          # source header text as printed (parent and child joined by " / ")
+    target: str          # template header it became, or "（そのまま）<header>" for extra columns
+    note: str = ""
+    understood: bool = True
+
+    def to_dict(self):
+        return {"column": self.column, "header": self.header, "target": self.target, "note": self.note,
+                "understood": self.understood}
+
+
+@dataclass
+class ImportResult:
+    settings: dict
+    rows: list[dict]
+    actual_years: list[int]
+    target_years: list[int]
+    extras: list[str]                         # headers of the extra columns, in source order
+    mapping: list[Mapping]
+    header_rows: list[int]
+    skipped_rows: list[tuple[int, str]]        # rows read past, with why
+    notes: list[str]                           # rules applied (e.g. the ※ footnote)
+    percent: set = field(default_factory=set)  # (row index, key) of values that were shown as %
+
+    def to_dict(self):
+        return {"header_rows": self.header_rows, "kpis": len(self.rows),
+                "actual_years": [era_label(y) for y in self.actual_years],
+                "target_years": [era_label(y) for y in self.target_years],
+                "mapping": [m.to_dict() for m in self.mapping],
+                "not_understood": [m.to_dict() for m in self.mapping if not m.understood],
+                "extra_columns": self.extras, "skipped_rows": [{"row": r, "why": w} for r, w in self.skipped_rows],
+                "notes": self.notes, "settings": self.settings}
+
+
+# ---------------------------------------------------------------------------------------------------- 1. merges
+
+def fill_merged(block, merges) -> list[list]:
+    """A copy of the block with every merged range filled with its top-left value."""
+    out = [list(r) for r in block]
+    for r1, c1, r2, c2 in merges:
+        v = out[r1 - 1][c1 - 1] if r1 - 1 < len(out) and c1 - 1 < len(out[r1 - 1]) else None
+        for r in range(r1, r2 + 1):
+            while len(out) < r:
+                out.append([])
+            row = out[r - 1]
+            while len(row) < c2:
+                row.append(None)
+            for c in range(c1, c2 + 1):
+                row[c - 1] = v
+    return out
+
+
+# ------------------------------------------------------------------------------------------ 2. header text → field
+
+def norm(text) -> str:
+    if text is None:
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+
+
+_LETTER_MARK = re.compile(r"(\([a-c]\))+$")      # Mine's (a) (b) (c) after the column name
+_YEAR_TOKEN = re.compile(r"(?P<era>R|H|令和|平成)(?P<n>元|\d{1,2})|(?P<ad>(?:19|20)\d\d)")
+
+NAME_HEADERS = ("KPI名", "KPI", "指標名", "指標", "重要業績評価指標(KPI)", "重要業績評価指標", "成果指標", "KPI指標",
+                "評価指標", "数値目標", "指標項目")
+NAME_OR_LEVEL = ("基本目標", "目標")            # the indicator name where the table has no other name column
+LEVEL_HEADERS = {
+    "goal": ("重点戦略", "基本目標", "政策分野", "分野", "政策目標"),
+    "policy": ("戦略方針", "基本的方向", "施策の方向", "基本方針", "施策の柱"),
+    "measure": ("具体的施策", "施策", "主な施策", "施策名", "具体的な施策"),
+}
+FIELD_HEADERS = {
+    "unit": ("単位",),
+    "baseline": ("基準値", "策定時", "現状値", "現況値", "基準", "当初値", "計画策定時"),
+    "baseline_year": ("基準年度", "基準値年度", "策定時年度"),
+    "target": ("目標値", "目標", "目標数値"),
+    "target_year": ("目標年度", "目標値年度"),
+    "department": ("担当課", "担当部署", "所管課", "担当", "所管", "担当課名"),
+    "notes": ("備考",),
+    "published_progress": ("進捗率", "達成率", "進捗率(b)/(c)", "進捗率(b)/(c)", "達成度"),
+    "kpi_id": ("KPI番号", "番号", "No", "No.", "NO"),
+    "direction": ("方向",),
+}
+ROW_LABELS = {"年度": "year", "数値": "value", "目標": "target", "目標値": "target", "実績": "actual",
+              "実績値": "actual"}
+STACKED = re.compile(r"上段.*目標.*下段.*実績|上段.*実績.*下段.*目標")
+
+
+def header_year(text: str) -> int | None:
+    """The fiscal year named in a header: core's spellings first, then any era or Western year in it
+    (``2026 (R8)``, ``R2/実績値``, ``目標値(R6まで)``, ``現況値 (2018年度)``)."""
+    t = norm(text)
+    for fn in (layout.actual_year_of_header, layout.target_year_of_header):
+        y = fn(t)
+        if y is not None:
+            return y
+    y = fiscal_year(t)
+    if y is not None:
+        return y
+    m = next((m for m in _YEAR_TOKEN.finditer(t) if m.group("era")), None) or _YEAR_TOKEN.search(t)
+    if not m:
+        return None
+    return fiscal_year(m.group(0))
+
+
+def _words(text: str) -> str:
+    """The header without year, brackets, Mine's (a)(b)(c) and 'まで'."""
+    t = _LETTER_MARK.sub("", norm(text))
+    t = re.sub(r"[\(（][^\)）]*[\)）]", "", t)
+    t = _YEAR_TOKEN.sub("", t)
+    t = re.sub(r"(年度|年|まで|/|／|:|：)", "", t)
+    return t
+
+
+def classify(header: str, parent: str = "") -> tuple[str, int | None]:
+    """(kind, year) of one source column.  kind: a field key, ``level:goal`` …, ``name?`` (name or level),
+    ``actual`` / ``target_y`` / ``stacked`` for yearly columns, ``extra`` when not understood."""
+    h, p = norm(header), norm(parent)
+    w = _words(header)
+    y = header_year(header) if h else None
+    if p and p != h and (w == "" or w in ("実績値", "実績", "目標値", "目標")) and y is not None:
+        # a year under a parent header: 実績値 / 2026 (R8), （上段）目標値（下段）実績値 / 2027 (R9)
+        if STACKED.search(p):
+            return "stacked", y
+        pw = _words(parent) + w
+        if "実績" in pw:
+            return "actual", y
+        if "目標" in pw:
+            return "target_y", y
+    if not h:
+        return "extra", None
+    if y is not None:
+        if "実績" in w and "目標" not in w:
+            return "actual", y
+        if w == "" and re.fullmatch(r"(?:(?:19|20)\d\d|R\d{1,2}|H\d{1,2}|令和\d{1,2}|平成\d{1,2})(年度|年)?"
+                                    r"(?:[\(（].*[\)）])?", _LETTER_MARK.sub("", h)):
+            return "actual", y          # a bare year column: the yearly actual (stated in the mapping)
+    if w in NAME_HEADERS or h in NAME_HEADERS:
+        return "name", None
+    if w in NAME_OR_LEVEL:
+        return "name?", y
+    for key, names in FIELD_HEADERS.items():
+        if w in names or h in names:
+            if key == "target" and y is not None:
+                return "target", y
+            if key == "baseline" and y is not None:
+                return "baseline", y
+            return key, None
+    for level, names in LEVEL_HEADERS.items():
+        if w in names or h in names:
+            return f"level:{level}", None
+    if y is not None and "目標" in w:
+        return "target_y", y
+    return "extra", None
+
+
+# ------------------------------------------------------------------------------------------------ sections, codes
+
+_SECTION_PATTERNS = (
+    (re.compile(r"^【(?P<kw>重点戦略|基本目標|政策分野|戦略方針|基本的方向|具体的施策|施策)\s*(?P<code>\d+(?:-\d+)*)】\s*(?P<name>.*)$"), None),
+    (re.compile(r"^■?(?P<kw>重点戦略|基本目標|政策分野|分野|戦略方針|基本的方向|具体的施策|施策)\s*(?P<code>\d+(?:-\d+)*)"
+                r"[\s\.．:：、]*(?P<name>.*)$"), None),
+    (re.compile(r"^[\(（](?P<code>\d+)[\)）]\s*(?P<name>.+)$"), "policy"),
+    (re.compile(r"^(?P<code>\d+(?:-\d+)+)[\s\.．]+(?P<name>.+)$"), None),
+)
+_KEYWORD_LEVEL = {"重点戦略": "goal", "基本目標": "goal", "政策分野": "goal", "分野": "goal", "戦略方針": "policy",
+                  "基本的方向": "policy", "具体的施策": "measure", "施策": "measure"}
+_STAR_NOTE = re.compile(r"※.*\(b-a\)/\(c-a\)")
+
+
+def split_code(value) -> tuple[str, str]:
+    """(code, name) of a hierarchy cell: 「1 稼ぐ地域…」, 「基本目標１ …」, 「【戦略方針1】…」, 「(1) …」, 「1-1 …」;
+    a cell with no code gives ("", text)."""
+    text = "" if value is None else str(value).strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (str(int(value)) if float(value).is_integer() else str(value)), ""
+    t = unicodedata.normalize("NFKC", text).strip()
+    for rx, _ in _SECTION_PATTERNS:
+        m = rx.match(t)
+        if m:
+            return m.group("code"), m.group("name").strip()
+    m = re.match(r"^(?P<code>\d+)(?:[\s\.．:：、]+(?P<name>.*))?$", t)
+    if m:
+        return m.group("code"), (m.group("name") or "").strip()
+    return "", text
+
+
+def section_heading(text: str) -> tuple[str, str, str] | None:
+    """(level, code, name) when the text is a section heading such as 「具体的施策 1-1-1 DMOを核とする…」."""
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    for rx, level in _SECTION_PATTERNS:
+        m = rx.match(t)
+        if not m:
+            continue
+        code = m.group("code")
+        kw = m.groupdict().get("kw")
+        if kw:
+            level = _KEYWORD_LEVEL[kw]
+        elif level is None:
+            level = {1: "policy", 2: "measure"}.get(code.count("-"), "measure")
+        return level, code, m.group("name").strip()
+    return None
+
+
+# --------------------------------------------------------------------------------------------------- the import
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _row(block, r):
+    return block[r - 1] if 0 < r <= len(block) else []
+
+
+def _cell(block, r, c):
+    row = _row(block, r)
+    return row[c - 1] if 0 < c <= len(row) else None
+
+
+def _score(row) -> int:
+    kinds = [classify(_text(v))[0] for v in row if _text(v)]
+    known = [k for k in kinds if k != "extra"]
+    has_name = any(k in ("name", "name?") for k in known)
+    return len(set(known)) + (2 if has_name else 0) if has_name and len(known) >= 3 else 0
+
+
+def _signature(block, r, width) -> tuple:
+    return tuple(classify(_text(_cell(block, r, c)))[0] for c in range(1, width + 1))
+
+
+def find_header_rows(block, header_row: int | None = None) -> list[int]:
+    """The header row(s): the given one, or the best-scoring row and every later row of the same shape
+    (one table per section, each with its own header).  Rows of different shapes scoring alike → ChoiceNeeded."""
+    width = max((len(r) for r in block), default=0)
+    if header_row is not None:
+        if _score(_row(block, header_row)) == 0 and not any(_text(v) for v in _row(block, header_row)):
+            raise ChoiceNeeded(f"--header-row {header_row} の行は空です。見出し（KPI名・単位・基準値…）の行番号を指定してください。")
+        first = header_row
+    else:
+        scores = [(_score(_row(block, r)), r) for r in range(1, min(len(block), SCAN_ROWS) + 1)]
+        best = max((s for s, _ in scores), default=0)
+        if best == 0:
+            raise ChoiceNeeded("KPIの表の見出し行（KPI名・指標名などと、単位・基準値・目標値などが並ぶ行）が先頭"
+                               f"{SCAN_ROWS}行に見つかりません。--header-row N で見出しの行番号を指定してください。")
+        tops = [r for s, r in scores if s == best]
+        shapes = {_signature(block, r, width) for r in tops}
+        if len(shapes) > 1:
+            raise ChoiceNeeded("見出し行の候補が複数あり、列の並びが異なります（" + "・".join(f"{r}行目" for r in tops)
+                               + "）。--header-row N でKPIの表の見出し行を指定してください。")
+        first = tops[0]
+        if first > 1 and _sub_header(block, first, width):
+            first -= 1          # the best row is the years under a two-row header
+    shape = _signature(block, first, width)
+    rows = [first]
+    for r in range(first + 1, len(block) + 1):
+        if _signature(block, r, width) == shape and _score(_row(block, r)) > 0:
+            rows.append(r)
+    return rows
+
+
+def _sub_header(block, r, width) -> bool:
+    """The row under a header is a second header row when its cells are only years or sub-headers."""
+    vals = [(_text(_cell(block, r, c)), _text(_cell(block, r - 1, c))) for c in range(1, width + 1)]
+    filled = [(v, p) for v, p in vals if v and v != p]
+    return bool(filled) and all(header_year(v) is not None and _words(v) in ("", "実績値", "実績", "目標値", "目標")
+                                for v, _ in filled)
+
+
+@dataclass
+class _Col:
+    col: int
+    header: str
+    parent: str
+    kind: str
+    year: int | None
+
+
+def map_source_columns(block, header: int, opts: ImportOptions) -> tuple[list[_Col], int]:
+    """Columns of the table under ``header`` (with a second header row when there is one); returns the columns
+    and the first data row."""
+    width = max((len(r) for r in block), default=0)
+    two_rows = header < len(block) and _sub_header(block, header + 1, width)
+    cols = []
+    for c in range(1, width + 1):
+        top = _text(_cell(block, header, c))
+        if two_rows:
+            sub = _text(_cell(block, header + 1, c))
+            head, parent = (sub, top) if sub and sub != top else (top, "")
+        else:
+            head, parent = top, ""
+        kind, year = classify(head, parent)
+        cols.append(_Col(c, head, parent, kind, year))
+    _resolve_names(cols, opts)
+    _resolve_targets(cols)
+    return cols, header + (2 if two_rows else 1)
+
+
+def _resolve_names(cols: list[_Col], opts: ImportOptions) -> None:
+    if opts.name_column:
+        want = opts.name_column.strip()
+        chosen = [c for c in cols if col_letter(c.col) == want.upper() or norm(c.header) == norm(want)]
+        if not chosen:
+            raise ChoiceNeeded(f"--name-column「{want}」に当たる列が見出し行にありません。列の記号（例: C）か見出しの文字を"
+                               "指定してください。")
+        for c in cols:
+            if c.kind in ("name", "name?") and c is not chosen[0]:
+                c.kind = "extra" if c.kind == "name" else _level_or_extra(c)
+        chosen[0].kind = "name"
+        return
+    names = [c for c in cols if c.kind == "name"]
+    maybe = [c for c in cols if c.kind == "name?"]
+    if len(names) > 1:
+        raise ChoiceNeeded("KPI名の列の候補が複数あります（" + "・".join(f"{col_letter(c.col)}列「{c.header}」" for c in names)
+                           + "）。--name-column で KPI名 の列を指定してください（例: --name-column "
+                           f"{col_letter(names[0].col)}）。")
+    if not names and len(maybe) > 1:
+        raise ChoiceNeeded("KPI名の列の候補が複数あります（" + "・".join(f"{col_letter(c.col)}列「{c.header}」" for c in maybe)
+                           + f"）。--name-column で KPI名 の列を指定してください（例: --name-column {col_letter(maybe[-1].col)}）。")
+    if not names and maybe:
+        maybe[0].kind = "name"
+        maybe[0].year = None
+        return
+    for c in maybe:
+        c.kind = _level_or_extra(c)
+
+
+def _level_or_extra(c: _Col) -> str:
+    w = _words(c.header)
+    if w == "目標":
+        return "target"
+    return "level:goal" if w == "基本目標" else "extra"
+
+
+def _resolve_targets(cols: list[_Col]) -> None:
+    """Several 目標値 columns with years are a target per year; a single one is the target with its year."""
+    dated = [c for c in cols if c.kind in ("target", "target_y") and c.year is not None]
+    if len(dated) > 1:
+        for c in dated:
+            c.kind = "target_y"
+    elif dated and not any(c.kind == "target" and c.year is None for c in cols):
+        dated[0].kind = "target"
+    seen = set()
+    for c in cols:  # a field met twice: the second copy is kept as an extra column
+        if c.kind in FIELD_HEADERS or c.kind.startswith("level:"):
+            if c.kind in seen:
+                c.kind = "extra"
+            seen.add(c.kind)
+
+
+_FIELD_LABEL = {c.key: c.header for c in layout.INPUT_COLUMNS}
+_LEVEL_FIELDS = {"goal": ("goal_code", "goal_name"), "policy": ("policy_code", "policy_name"),
+                 "measure": ("measure_code", "measure_name")}
+
+
+def _mapping(cols: list[_Col], row_label_col: int | None, extras: dict[int, str]) -> list[Mapping]:
+    out = []
+    for c in cols:
+        shown = f"{c.parent} / {c.header}" if c.parent else c.header
+        if not shown:
+            continue
+        L = col_letter(c.col)
+        if c.col == row_label_col:
+            out.append(Mapping(L, shown, "（行の区分）", "年度の行と数値の行を1つのKPIにまとめました"))
+        elif c.kind == "name":
+            out.append(Mapping(L, shown, "KPI名"))
+        elif c.kind.startswith("level:"):
+            code, name = _LEVEL_FIELDS[c.kind[6:]]
+            out.append(Mapping(L, shown, f"{_FIELD_LABEL[code]}・{_FIELD_LABEL[name]}", "番号と名称に分けました"))
+        elif c.kind == "actual":
+            out.append(Mapping(L, shown, layout.actual_header(c.year),
+                               "" if ("実績" in c.header + c.parent) else "年度だけの列は実績値として読みました"))
+        elif c.kind == "target_y":
+            out.append(Mapping(L, shown, layout.target_header(c.year)))
+        elif c.kind == "stacked":
+            out.append(Mapping(L, shown, f"{layout.target_header(c.year)}（上段）・{layout.actual_header(c.year)}（下段）"))
+        elif c.kind in ("baseline", "target") and c.year is not None:
+            other = "baseline_year" if c.kind == "baseline" else "target_year"
+            out.append(Mapping(L, shown, f"{_FIELD_LABEL[c.kind]}・{_FIELD_LABEL[other]}（{era_label(c.year)}）"))
+        elif c.kind == "published_progress":
+            out.append(Mapping(L, shown, _FIELD_LABEL[c.kind], "公表済みの値として照合に使います（計算はツールが行います）"))
+        elif c.kind in _FIELD_LABEL:
+            out.append(Mapping(L, shown, _FIELD_LABEL[c.kind]))
+        else:
+            out.append(Mapping(L, shown, f"（そのまま）{extras.get(c.col, shown)}",
+                               "理解できない列のため、そのまま追加の列に残しました", understood=False))
+    return out
+
+
+def _row_label_column(block, cols, first, last) -> int | None:
+    """A column whose cells are only 年度 / 数値 (or 目標 / 実績): each KPI takes two rows."""
+    for c in cols:
+        vals = {norm(_cell(block, r, c.col)) for r in range(first, last + 1)} - {""}
+        if vals and vals <= set(ROW_LABELS) and len(vals) >= 2:
+            return c.col
+    return None
+
+
+def import_table(block, merges=(), opts: ImportOptions | None = None, percent=frozenset()) -> ImportResult:
+    """The KPI rows of a sheet in its own layout, as template rows (see the module docstring)."""
+    opts = opts or ImportOptions()
+    block = fill_merged(block, merges)
+    header_rows = find_header_rows(block, opts.header_row)
+    star_rule = any(_STAR_NOTE.search(norm(v)) for row in block for v in row if isinstance(v, str))
+    rows: list[dict] = []
+    skipped: list[tuple[int, str]] = []
+    mapping: list[Mapping] = []
+    extras_order: list[str] = []
+    actual_years: set[int] = set()
+    target_years: set[int] = set()
+    level = {"goal": ("", ""), "policy": ("", ""), "measure": ("", "")}
+    goal_numbers: dict[str, str] = {}
+    pct: set = set()
+    notes: list[str] = []
+    cumulative_named = False
+    for r in range(1, header_rows[0]):      # headings above the first table
+        distinct = {_text(v) for v in _row(block, r)} - {""}
+        sec = section_heading(next(iter(distinct))) if len(distinct) == 1 else None
+        if sec:
+            level = _enter_section(level, *sec)
+    for i, header in enumerate(header_rows):
+        cols, first = map_source_columns(block, header, opts)
+        end = header_rows[i + 1] - 1 if i + 1 < len(header_rows) else len(block)
+        label_col = _row_label_column(block, cols, first, end)
+        extras = {}
+        for c in cols:
+            if c.kind == "extra" and c.col != label_col and (c.header or c.parent):
+                h = c.header or c.parent
+                if layout.column_for_header(h) is not None and not layout.column_for_header(h).computed:
+                    h += "（元の表）"   # not to be read as the template's own column of that name
+                extras[c.col] = h
+                if h not in extras_order:
+                    extras_order.append(h)
+        for m in _mapping(cols, label_col, extras):
+            if (m.column, m.header) not in {(x.column, x.header) for x in mapping}:
+                mapping.append(m)
+        by_kind = {}
+        for c in cols:
+            by_kind.setdefault(c.kind, c)
+        name_col = by_kind.get("name")
+        if name_col is None:
+            raise ChoiceNeeded(f"{header}行目の見出しにKPI名の列が見つかりません（見出し: "
+                               + "、".join(c.header for c in cols if c.header)
+                               + "）。--name-column でKPI名の列を指定してください。")
+        r = first
+        while r <= end:
+            vals = [_text(v) for v in _row(block, r)]
+            distinct = {v for v in vals if v}
+            if not distinct:
+                r += 1
+                continue
+            name = _text(_cell(block, r, name_col.col))
+            if len(distinct) == 1:
+                text = next(iter(distinct))
+                sec = section_heading(text)
+                if sec:
+                    level = _enter_section(level, *sec)
+                    r += 1
+                    continue
+                if _STAR_NOTE.search(norm(text)):
+                    skipped.append((r, "注記（※の算定式）"))
+                    r += 1
+                    continue
+                if not name or text != name:
+                    skipped.append((r, "見出し・注記の行"))
+                    r += 1
+                    continue
+            if not name:
+                skipped.append((r, "KPI名のない行"))
+                r += 1
+                continue
+            group = [r]
+            if label_col is not None or by_kind.get("stacked"):
+                while (r + len(group) <= end and _text(_cell(block, r + len(group), name_col.col)) == name
+                       and len(group) < 2):
+                    group.append(r + len(group))
+            rec = _record(block, group, cols, label_col, level, percent, pct, len(rows))
+            if star_rule and rec["name"].endswith("※"):
+                rec["formula"] = "差分"
+            if "累計" in rec["name"] and not rec.get("cumulative"):
+                rec["cumulative"] = "○"    # the name says it is a cumulative count
+                cumulative_named = True
+            if rec["name"] in opts.directions:
+                rec["direction"] = opts.directions[rec["name"]]
+            for c in cols:
+                if c.col in extras:
+                    v = _cell(block, r, c.col)
+                    if v not in (None, ""):
+                        rec.setdefault("_extras", {})[extras[c.col]] = v
+            _number_goal(rec, goal_numbers)
+            actual_years.update(y for y in rec.get("_actual_years", ()))
+            target_years.update(y for y in rec.get("_target_years", ()))
+            rows.append(rec)
+            r = group[-1] + 1
+    if star_rule:
+        notes.append("表の注記「※印の進捗率は (b-a)/(c-a)」により、KPI名が※で終わる指標の算定式を「差分」にしました。")
+    if cumulative_named:
+        notes.append("KPI名に「累計」とある指標は「累計」の列を ○ にしました（基準値がなければ0から数えます）。")
+    if goal_numbers and any(k.startswith("#") for k in goal_numbers.values()):
+        notes.append("番号のない重点戦略に、出てきた順に番号を付けました。")
+    for name, d in opts.directions.items():
+        if not any(x["name"] == name for x in rows):
+            raise ChoiceNeeded(f"--direction の「{name}」という名前のKPIが表にありません。KPI名をそのまま指定してください。")
+    settings = _settings(opts, actual_years, target_years, rows)
+    plan = (fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"]))
+    years = sorted(set(range(plan[0], plan[1] + 1)) | actual_years)
+    t_years = sorted(target_years | (set(range(plan[0], plan[1] + 1)) if target_years else set()))
+    return ImportResult(settings, rows, years, t_years, extras_order, mapping, header_rows, skipped, notes, pct)
+
+
+def _enter_section(level: dict, lv: str, code: str, name: str) -> dict:
+    """The hierarchy after a heading row: a goal resets policy and measure; 【戦略方針1】 under goal 2 is 2-1."""
+    level = dict(level)
+    if lv == "goal":
+        return {"goal": (code, name), "policy": ("", ""), "measure": ("", "")}
+    if lv == "policy":
+        g = level["goal"][0]
+        level["policy"] = (f"{g}-{code}" if g and "-" not in code else code, name)
+        level["measure"] = ("", "")
+    else:
+        level["measure"] = (code, name)
+    return level
+
+
+def _number_goal(rec, numbers: dict[str, str]) -> None:
+    """A goal with a name but no code gets the next number in order of appearance (stated in the notes)."""
+    if rec.get("goal_code") or not rec.get("goal_name"):
+        return
+    key = rec["goal_name"]
+    if key not in numbers:
+        numbers[key] = "#" + str(len(numbers) + 1)
+    rec["goal_code"] = numbers[key][1:]
+
+
+def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
+    """One KPI as a template row from its source row (or two rows: 年度/数値, upper target/lower actual)."""
+    r = group[0]
+    rec: dict = {"_actual_years": [], "_target_years": []}
+    labels = {ROW_LABELS.get(norm(_cell(block, g, label_col)), "") if label_col else "": g for g in group}
+
+    def val(c: _Col, row: int):
+        v = _cell(block, row, c.col)
+        return v
+
+    for lv, (code, name) in level.items():
+        if code or name:
+            rec[_LEVEL_FIELDS[lv][0]], rec[_LEVEL_FIELDS[lv][1]] = code or None, name or None
+    for c in cols:
+        if c.col == label_col:
+            continue
+        k = c.kind
+        if k == "name":
+            rec["name"] = _text(val(c, r))
+        elif k.startswith("level:"):
+            v = val(c, r)
+            if _text(v):
+                code, name = split_code(v)
+                ck, nk = _LEVEL_FIELDS[k[6:]]
+                rec[ck], rec[nk] = code or None, name or None
+        elif k in ("baseline", "target"):
+            if label_col is not None and "value" in labels:
+                v = val(c, labels["value"])
+                y = val(c, labels["year"]) if "year" in labels else None
+            else:
+                v, y = val(c, r), None
+            _put(rec, k, v, percent, pct, index, src=(labels.get("value", r), c.col))
+            year = c.year if c.year is not None else (fiscal_year(y) if _text(y) else None)
+            if _text(y) and year is None:
+                rec[f"{k}_year"] = y       # as typed; the validation reports it if unreadable
+            elif year is not None:
+                rec[f"{k}_year"] = era_label(year)
+        elif k == "actual" or k == "target_y" or k == "stacked":
+            rows_kinds = []
+            if k == "stacked":
+                rows_kinds = [("target", group[0])] + ([("actual", group[1])] if len(group) > 1 else [])
+            elif label_col is not None and "value" in labels:
+                rows_kinds = [("actual" if k == "actual" else "target", labels["value"])]
+            else:
+                rows_kinds = [("actual" if k == "actual" else "target", r)]
+            for kind, row in rows_kinds:
+                key = f"{kind}_{c.year}"
+                (rec["_actual_years"] if kind == "actual" else rec["_target_years"]).append(c.year)
+                _put(rec, key, val(c, row), percent, pct, index, src=(row, c.col))
+        elif k in FIELD_HEADERS:
+            if k == "published_progress":
+                _put(rec, k, val(c, r), percent, pct, index, src=(r, c.col))
+            else:
+                v = val(c, r)
+                if v not in (None, ""):
+                    rec[k] = v
+    return rec
+
+
+def _put(rec, key, v, percent, pct, index, src):
+    if v in (None, ""):
+        return
+    rec[key] = v
+    if src in percent:
+        pct.add((index, key))
+
+
+def _settings(opts: ImportOptions, actual_years, target_years, rows) -> dict:
+    plan = opts.plan
+    if plan is None:
+        years = sorted(set(actual_years) | set(target_years))
+        finals = [fiscal_year(r["target_year"]) for r in rows if r.get("target_year")]
+        finals = [y for y in finals if y]
+        if len(years) >= 2:
+            plan = (years[0], max(years + finals))
+        else:
+            raise ChoiceNeeded("表から計画期間が決まりません（年度ごとの列が" + ("1つ" if years else "ありません") + "）。"
+                               "--plan R2-R6 のように計画期間を指定してください。")
+    year = opts.year
+    if year is None:
+        filled = [y for y in actual_years if any(r.get(f"actual_{y}") not in (None, "") for r in rows)]
+        year = max(filled) if filled else None
+    s = {"municipality": opts.municipality, "plan_start": era_label(plan[0]), "plan_end": era_label(plan[1]),
+         "evaluation_year": era_label(year) if year else None, "scheme": opts.scheme or "four-class",
+         "pace_thresholds": "100,80"}
+    return s
+
+
+def parse_plan(text: str) -> tuple[int, int]:
+    """``R2-R6``, ``2020-2024``, ``R2～R6`` → (2020, 2024)."""
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    parts = re.split(r"\s*(?:-|~|〜|～|から|–)\s*", t)
+    if len(parts) == 2:
+        a, b = fiscal_year(parts[0]), fiscal_year(parts[1])
+        if a and b and a <= b:
+            return a, b
+    raise ChoiceNeeded(f"--plan「{text}」を計画期間として読み取れません。R2-R6 や 2020-2024 のように指定してください。")
+
+
+def parse_direction(text: str) -> tuple[str, str]:
+    """``KPI名=減少`` → (name, 減少)."""
+    name, _, d = str(text).rpartition("=")
+    d = d.strip()
+    if not name.strip() or d not in layout.DIRECTIONS:
+        raise ChoiceNeeded(f"--direction「{text}」は「KPI名=減少」の形で、方向は {'・'.join(layout.DIRECTIONS)} の"
+                           "いずれかを指定してください。")
+    return name.strip(), d
