@@ -44,7 +44,9 @@ def kpi_columns(actual_years, target_years=(), extras=()) -> list[tuple[layout.C
             for y in target_years:
                 cols.append((layout.Column(f"target_{y}", layout.target_header(y), 10), y))
     cols.extend((layout.Column(f"extra_{i}", h, 14), None) for i, h in enumerate(extras))
-    cols.extend((c, None) for c in layout.COMPUTED_COLUMNS)
+    for c in layout.COMPUTED_COLUMNS:   # beside a clerk column of the same header, the tool's says （自動）
+        header = ownership.own_header(c, extras)
+        cols.append((c if header == c.header else layout.Column(c.key, header, c.width, computed=True), None))
     return cols
 
 

@@ -215,6 +215,14 @@ _KEYWORD_LEVEL = {"重点戦略": "goal", "基本目標": "goal", "政策分野"
 _STAR_NOTE = re.compile(r"※.*\(b-a\)/\(c-a\)")
 
 
+def _as_typed(original: str, normalised_tail: str) -> str:
+    """The tail of ``original`` whose NFKC form is ``normalised_tail``: names keep their full-width characters."""
+    for i in range(len(original)):
+        if unicodedata.normalize("NFKC", original[i:]).strip() == normalised_tail:
+            return original[i:].strip()
+    return normalised_tail
+
+
 def split_code(value) -> tuple[str, str]:
     """(code, name) of a hierarchy cell: 「1 稼ぐ地域…」, 「基本目標１ …」, 「【戦略方針1】…」, 「(1) …」, 「1-1 …」;
     a cell with no code gives ("", text)."""
@@ -225,10 +233,10 @@ def split_code(value) -> tuple[str, str]:
     for rx, _ in _SECTION_PATTERNS:
         m = rx.match(t)
         if m:
-            return m.group("code"), m.group("name").strip()
+            return m.group("code"), _as_typed(text, m.group("name").strip())
     m = re.match(r"^(?P<code>\d+)(?:[\s\.．:：、]+(?P<name>.*))?$", t)
     if m:
-        return m.group("code"), (m.group("name") or "").strip()
+        return m.group("code"), _as_typed(text, (m.group("name") or "").strip())
     return "", text
 
 
@@ -245,7 +253,7 @@ def section_heading(text: str) -> tuple[str, str, str] | None:
             level = _KEYWORD_LEVEL[kw]
         elif level is None:
             level = {1: "policy", 2: "measure"}.get(code.count("-"), "measure")
-        return level, code, m.group("name").strip()
+        return level, code, _as_typed(str(text).strip(), m.group("name").strip())
     return None
 
 

@@ -1,0 +1,201 @@
+"""kpi import: the seed municipalities' tables in their own layouts land in the right template columns."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from addin.core import layout
+
+HERE = Path(__file__).resolve().parent
+SOURCES = HERE.parent / "workbooks" / "samples" / "import"
+MINE_CSV = HERE.parent / "workbooks" / "samples" / "mine_r4_source.csv"
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _import(run, tmp_path, name, *opts):
+    src = tmp_path / name
+    shutil.copy(SOURCES / name, src)
+    before = _sha(src)
+    out = tmp_path / ("out_" + name)
+    res = run("import", str(src), str(out), "--json", *opts)
+    assert res.exit_code == 0, res.stderr
+    assert _sha(src) == before            # the source is only read
+    return out, res.json()
+
+
+def _rows(path: Path) -> list[dict]:
+    """KPI rows of an imported workbook keyed by header."""
+    ws = load_workbook(path)[layout.SHEET_KPI]
+    headers = [c.value for c in ws[layout.HEADER_ROW]]
+    out = []
+    for row in ws.iter_rows(min_row=layout.FIRST_DATA_ROW, values_only=True):
+        rec = {h: v for h, v in zip(headers, row) if h}
+        if rec.get("KPI名"):
+            out.append(rec)
+    return out
+
+
+def _typed(v: str):
+    if v in (None, ""):
+        return None
+    t = v.replace(",", "")
+    try:
+        return int(t) if t.lstrip("-").isdigit() else float(t) if t.replace(".", "", 1).lstrip("-").isdigit() else v
+    except ValueError:
+        return v
+
+
+def test_mine_from_its_own_layout_evaluates_to_the_published_counts(run, tmp_path):
+    out, report = _import(run, tmp_path, "mine_layout.xlsx", "--plan", "R2-R6")
+    assert report["kpis"] == 78
+    assert report["not_understood"] == []
+    assert [m["target"] for m in report["mapping"]] == [
+        "KPI名", "単位", "基準値・基準年度（H30）", "実績値 R4", "目標値・目標年度（R6）", "公表済進捗率"]
+    ev = run("evaluate", str(out), "--json").json()
+    assert ev["tallies"]["total"] == {"目標達成": 26, "改善↑": 19, "－": 13, "未達成↓": 20}
+
+
+def test_mine_every_kpi_lands_in_the_right_column(run, tmp_path):
+    out, _ = _import(run, tmp_path, "mine_layout.xlsx", "--plan", "R2-R6")
+    rows = _rows(out)
+    with open(MINE_CSV, encoding="utf-8", newline="") as f:
+        expected = list(csv.DictReader(f))
+    assert len(rows) == len(expected)
+    for got, exp in zip(rows, expected):
+        assert got["KPI名"] == exp["name"]
+        assert (got["重点戦略"], got["戦略方針"], got["具体的施策"]) == (exp["goal_code"], exp["policy_code"],
+                                                                exp["measure_code"])
+        assert got["重点戦略名"] == exp["goal_name"] and got["具体的施策名"] == exp["measure_name"]
+        assert got["単位"] == (exp["unit"] or None)
+        assert got["基準値"] == _typed(exp["baseline"]) and got["基準年度"] == "H30"
+        assert got["実績値 R4"] == _typed(exp["actual_R4"])
+        assert got["目標値"] == _typed(exp["target"]) and got["目標年度"] == "R6"
+        assert got["算定式"] == ("差分" if exp["name"].endswith("※") else None)
+    assert [k for k in rows[0] if k.startswith("実績値")] == [f"実績値 R{n}" for n in range(2, 7)]
+
+
+def test_misato_two_row_kpis_with_targets_per_year(run, tmp_path):
+    out, report = _import(run, tmp_path, "misato_layout.xlsx", "--plan", "R8-R12")
+    assert [m["header"] for m in report["not_understood"]] == ["目標値 の積算"]
+    rows = _rows(out)
+    assert [r["KPI名"] for r in rows][1] == "コミュニティ施設の利用者数"
+    r = rows[1]
+    assert (r["基準値"], r["基準年度"], r["単位"]) == (0, "R7", "人")
+    assert (r["目標値 R8"], r["目標値 R9"], r["目標値 R10"]) == (500, 1500, 3000)
+    assert r["実績値 R8"] is None
+    assert r["目標値 の積算"] == "単年"
+    assert rows[3]["基準値"] == 30 and rows[3]["単位"] == "%"
+
+
+def test_omitama_basic_goal_tables_take_the_goal_from_the_heading(run, tmp_path):
+    out, report = _import(run, tmp_path, "omitama_layout.xlsx", "--plan", "R2-R6")
+    assert report["kpis"] == 14 and report["not_understood"] == []
+    rows = _rows(out)
+    first = rows[0]
+    assert (first["重点戦略"], first["重点戦略名"]) == ("1", "恋も子育てもしたくなるまちになる")
+    assert first["基準値"] == "30.0歳 (2017年人口動態調査)" and first["目標値"] == "28歳" and first["目標年度"] == "R6"
+    social = next(r for r in rows if r["KPI名"] == "社会移動率")
+    assert (social["重点戦略"], social["基準値"], social["基準年度"], social["目標値"]) == ("4", "-0.35%", "H30", "-0.18%")
+    assert next(r for r in rows if r["KPI名"] == "市内総生産")["目標値"] == "現状維持"
+
+
+def test_constructed_final_evaluation_table(run, tmp_path):
+    out, report = _import(run, tmp_path, "final_evaluation_constructed.xlsx", "--plan", "R2-R6", "--scheme",
+                          "three-mark")
+    assert sorted(m["header"] for m in report["not_understood"]) == ["事業名", "累計", "評価"]
+    rows = _rows(out)
+    assert len(rows) == 6
+    r = rows[0]
+    assert (r["重点戦略"], r["重点戦略名"], r["具体的施策名"]) == ("1", "地域の産業を育て、安心して働ける場をつくる", "創業支援")
+    assert [r[f"実績値 R{n}"] for n in range(2, 7)] == [3, 4, 2, 3, 4]
+    assert (r["基準値"], r["基準年度"], r["目標値"], r["目標年度"], r["担当課"]) == (6, "R1", "5年間に15件", "R6", "商工観光課")
+    assert (r["事業名"], r["累計（元の表）"], r["評価"]) == ("創業支援事業", 16, "○")
+    assert rows[3]["重点戦略"] == "2"                        # the goal cell merged over its rows
+    ev = run("evaluate", str(out), "--json").json()
+    assert sum(ev["tallies"]["total"].values()) == 6
+
+
+def test_mapping_report_as_text_lists_what_was_not_understood(run, tmp_path):
+    src = SOURCES / "final_evaluation_constructed.xlsx"
+    res = run("import", str(src), str(tmp_path / "o.xlsx"), "--plan", "R2-R6")
+    assert res.exit_code == 0
+    assert "？C列「事業名」→ （そのまま）事業名" in res.output
+    assert "理解できなかった列 3件" in res.output
+
+
+def _two_name_columns(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["指標名", "KPI名", "単位", "基準値", "目標値", "実績値 R4"])
+    ws.append(["a", "b", "人", 1, 2, 3])
+    wb.save(path)
+
+
+def _two_shapes(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["KPI名", "単位", "基準値", "目標値"])
+    ws.append(["a", "人", 1, 2])
+    ws.append(["指標名", "目標値", "単位", "基準値"])
+    wb.save(path)
+
+
+@pytest.mark.parametrize("make, option", [(_two_name_columns, "--name-column"), (_two_shapes, "--header-row")])
+def test_a_choice_is_asked_for_by_naming_the_option(run, tmp_path, make, option):
+    src = tmp_path / "src.xlsx"
+    make(src)
+    res = run("import", str(src), str(tmp_path / "o.xlsx"), "--plan", "R2-R6")
+    assert res.exit_code == 2
+    assert option in res.stderr
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_the_option_settles_the_choice(run, tmp_path):
+    src = tmp_path / "src.xlsx"
+    _two_name_columns(src)
+    out = tmp_path / "o.xlsx"
+    res = run("import", str(src), str(out), "--plan", "R2-R6", "--name-column", "B", "--json")
+    assert res.exit_code == 0, res.stderr
+    assert _rows(out)[0]["KPI名"] == "b"
+    assert _rows(out)[0]["指標名（元の表）"] == "a"   # the other candidate is kept as-is, marked as the source's
+
+
+COMMITTED = [("mine_layout", ("--plan", "R2-R6", "--municipality", "美祢市")),
+             ("misato_layout", ("--plan", "R8-R12", "--municipality", "美郷町")),
+             ("omitama_layout", ("--plan", "R2-R6", "--municipality", "小美玉市")),
+             ("final_evaluation_constructed", ("--plan", "R2-R6", "--year", "R6", "--scheme", "three-mark",
+                                               "--municipality", "作成例"))]
+
+
+@pytest.mark.parametrize("name, opts", COMMITTED, ids=[n for n, _ in COMMITTED])
+def test_committed_sources_and_imports_are_what_the_code_makes(run, tmp_path, name, opts):
+    """workbooks/samples/import: the typed sources equal make_sources.py's output, and *_imported.xlsx equal what
+    kpi import makes from them (regenerate: python workbooks/samples/import/make_sources.py, then the commands in
+    the README)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_sources", SOURCES / "make_sources.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    fresh = tmp_path / f"{name}.xlsx"
+    mod.SOURCES[f"{name}.xlsx"]().save(fresh)
+    values = lambda p: {ws.title: [list(r) for r in ws.iter_rows(values_only=True)]  # noqa: E731
+                        for ws in load_workbook(p).worksheets}
+    assert values(fresh) == values(SOURCES / f"{name}.xlsx")
+    out = tmp_path / f"{name}_imported.xlsx"
+    assert run("import", str(SOURCES / f"{name}.xlsx"), str(out), *opts).exit_code == 0
+    assert values(out) == values(SOURCES / f"{name}_imported.xlsx")
+
+
+def test_imported_is_valid_json_schema_free_text(run, tmp_path):
+    _, report = _import(run, tmp_path, "omitama_layout.xlsx", "--plan", "R2-R6")
+    json.dumps(report)
+    assert report["settings"]["plan_start"] == "R2" and report["settings"]["plan_end"] == "R6"
