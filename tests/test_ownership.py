@@ -150,3 +150,30 @@ def test_markers_are_hidden_defined_names_on_the_template(tmp_path, run):
     ("'it''s'!$A$1", ("it's", 1, 1)), ("#REF!", None), ("'KPI'!#REF!", None), ("", None)])
 def test_marker_references_are_parsed(ref, expected):
     assert ownership.parse_ref(ref) == expected
+
+
+def test_ribbon_recalc_respects_the_markers_too(monkeypatch, sample_copy):
+    """The live adapter (Excel, through the xlwings stand-in) reads and sets the same markers."""
+    import xlwings
+
+    import fake_xlwings
+    from addin import ribbon
+    wb = load_workbook(sample_copy)
+    ws = wb[layout.SHEET_KPI]
+    clerk = ws.max_column + 1
+    _add_clerk_column(ws, clerk, "評価")
+    wb.create_sheet(layout.SHEET_SUMMARY)["A1"] = "担当課の集計"
+    wb.save(sample_copy)
+    book, rec = fake_xlwings.open_book(sample_copy)
+    before = {k: v for k, v in book.sheet(layout.SHEET_KPI).values().items() if k[1] == clerk}
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    message = ribbon.dispatch("kpi_recalc")
+    assert "目標達成 26" in message
+    after = {k: v for k, v in book.sheet(layout.SHEET_KPI).values().items() if k[1] == clerk}
+    assert after == before
+    assert book.sheet(layout.SHEET_SUMMARY).values() == {(1, 1): "担当課の集計"}
+    own = layout.SHEET_SUMMARY + ownership.OWN_SUFFIX
+    assert any(v == "【KPI達成状況】" for v in book.sheet(own).values().values())
+    names = {n.name: n.refers_to for n in book.names}
+    assert names[ownership.SHEET_MARKERS["summary"]] == "=" + ownership.cell_ref(own, 1, 1)
+    assert all(not n.api.Visible for n in book.names if n.name.startswith("_kpi_sheet"))
