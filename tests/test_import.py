@@ -84,7 +84,7 @@ def test_mine_every_kpi_lands_in_the_right_column(run, tmp_path):
 
 
 def test_misato_two_row_kpis_with_targets_per_year(run, tmp_path):
-    out, report = _import(run, tmp_path, "misato_layout.xlsx", "--plan", "R8-R12")
+    out, report = _import(run, tmp_path, "misato_layout.xlsx", "--plan", "R8-R12", "--sheet", "地域再生計画指標")
     assert [m["header"] for m in report["not_understood"]] == ["目標値 の積算"]
     rows = _rows(out)
     assert [r["KPI名"] for r in rows][1] == "コミュニティ施設の利用者数"
@@ -94,6 +94,25 @@ def test_misato_two_row_kpis_with_targets_per_year(run, tmp_path):
     assert r["実績値 R8"] is None
     assert r["目標値 の積算"] == "単年"
     assert rows[3]["基準値"] == 30 and rows[3]["単位"] == "%"
+
+
+def test_misato_field_tables_label_rows_and_two_row_indicators(run, tmp_path):
+    out, report = _import(run, tmp_path, "misato_layout.xlsx", "--plan", "R8-R12", "--sheet", "分野ごとの目標")
+    assert report["kpis"] == 4
+    rows = _rows(out)
+    assert [(r["重点戦略"], r["重点戦略名"]) for r in rows] == [
+        ("1", "移住・定住・地域間交流の促進"), ("2", "産業の振興、雇用の確保、観光振興"), ("3", "結婚・出産・子育て支援の充実"),
+        ("4", "地域における情報化、先進技術の活用")]
+    r = rows[1]
+    assert (r["KPI名"], r["基準値"], r["基準年度"], r["目標値"], r["目標年度"], r["単位"]) == (
+        "美郷町内総生産額", 12950, "R4", 14547, "R9", "百万円")
+    assert (rows[0]["基準値"], rows[0]["基準年度"], rows[0]["目標値"]) == ("▲90", "R3～R7", "▲45")
+    assert any("説明" in s["why"] for s in report["skipped_rows"])     # 目標値の設定根拠 … are not KPIs
+
+
+def test_a_workbook_with_several_sheets_asks_for_the_sheet(run, tmp_path):
+    res = run("import", SOURCES / "misato_layout.xlsx", tmp_path / "o.xlsx", "--plan", "R8-R12")
+    assert res.exit_code == 2 and "--sheet" in res.stderr and "分野ごとの目標" in res.stderr
 
 
 def test_omitama_basic_goal_tables_take_the_goal_from_the_heading(run, tmp_path):
@@ -170,7 +189,8 @@ def test_the_option_settles_the_choice(run, tmp_path):
 
 
 COMMITTED = [("mine_layout", ("--plan", "R2-R6", "--municipality", "美祢市")),
-             ("misato_layout", ("--plan", "R8-R12", "--municipality", "美郷町")),
+             ("misato_layout", ("--plan", "R8-R12", "--municipality", "美郷町", "--sheet", "地域再生計画指標")),
+             ("misato_fields", ("--plan", "R8-R12", "--year", "R8", "--municipality", "美郷町", "--sheet", "分野ごとの目標")),
              ("omitama_layout", ("--plan", "R2-R6", "--municipality", "小美玉市")),
              ("final_evaluation_constructed", ("--plan", "R2-R6", "--year", "R6", "--scheme", "three-mark",
                                                "--municipality", "作成例"))]
@@ -179,19 +199,19 @@ COMMITTED = [("mine_layout", ("--plan", "R2-R6", "--municipality", "美祢市"))
 @pytest.mark.parametrize("name, opts", COMMITTED, ids=[n for n, _ in COMMITTED])
 def test_committed_sources_and_imports_are_what_the_code_makes(run, tmp_path, name, opts):
     """workbooks/samples/import: the typed sources equal make_sources.py's output, and *_imported.xlsx equal what
-    kpi import makes from them (regenerate: python workbooks/samples/import/make_sources.py, then the commands in
-    the README)."""
+    kpi import makes from them (regenerate: sh workbooks/samples/import/regenerate.sh)."""
     import importlib.util
     spec = importlib.util.spec_from_file_location("make_sources", SOURCES / "make_sources.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    fresh = tmp_path / f"{name}.xlsx"
-    mod.SOURCES[f"{name}.xlsx"]().save(fresh)
+    source = "misato_layout" if name == "misato_fields" else name
+    fresh = tmp_path / f"{source}.xlsx"
+    mod.SOURCES[f"{source}.xlsx"]().save(fresh)
     values = lambda p: {ws.title: [list(r) for r in ws.iter_rows(values_only=True)]  # noqa: E731
                         for ws in load_workbook(p).worksheets}
-    assert values(fresh) == values(SOURCES / f"{name}.xlsx")
+    assert values(fresh) == values(SOURCES / f"{source}.xlsx")
     out = tmp_path / f"{name}_imported.xlsx"
-    assert run("import", str(SOURCES / f"{name}.xlsx"), str(out), *opts).exit_code == 0
+    assert run("import", str(SOURCES / f"{source}.xlsx"), str(out), *opts).exit_code == 0
     assert values(out) == values(SOURCES / f"{name}_imported.xlsx")
 
 

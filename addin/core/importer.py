@@ -81,8 +81,11 @@ class ImportResult:
 
 # ---------------------------------------------------------------------------------------------------- 1. merges
 
-def fill_merged(block, merges) -> list[list]:
-    """A copy of the block with every merged range filled with its top-left value."""
+def fill_merged(block, merges, across=None) -> list[list]:
+    """A copy of the block with merged ranges filled with their top-left value: down every merged column (a goal
+    cell merged over its rows counts for each row), and across only in the rows ``across`` (the header rows: a
+    parent header over year columns), or in every row when ``across`` is None.  A text merged across a data row
+    (an explanation) stays in its first cell, so it is never read as values."""
     out = [list(r) for r in block]
     for r1, c1, r2, c2 in merges:
         v = out[r1 - 1][c1 - 1] if r1 - 1 < len(out) and c1 - 1 < len(out[r1 - 1]) else None
@@ -92,7 +95,7 @@ def fill_merged(block, merges) -> list[list]:
             row = out[r - 1]
             while len(row) < c2:
                 row.append(None)
-            for c in range(c1, c2 + 1):
+            for c in range(c1, (c2 if across is None or r in across else c1) + 1):
                 row[c - 1] = v
     return out
 
@@ -446,18 +449,60 @@ def _mapping(cols: list[_Col], row_label_col: int | None, extras: dict[int, str]
 
 
 def _row_label_column(block, cols, first, last) -> int | None:
-    """A column whose cells are only 年度 / 数値 (or 目標 / 実績): each KPI takes two rows."""
+    """A column holding the row labels 年度 / 数値 (or 目標 / 実績): each KPI then takes two rows."""
     for c in cols:
-        vals = {norm(_cell(block, r, c.col)) for r in range(first, last + 1)} - {""}
-        if vals and vals <= set(ROW_LABELS) and len(vals) >= 2:
+        if c.kind == "name":
+            continue
+        vals = [norm(_cell(block, r, c.col)) for r in range(first, last + 1)]
+        labels = [v for v in vals if v in ROW_LABELS]
+        if len(set(labels)) >= 2 and len(labels) >= 2:
             return c.col
     return None
+
+
+_LABEL_HEADINGS = {"分野": "goal", "重点戦略": "goal", "基本目標": "goal", "政策分野": "goal", "戦略方針": "policy",
+                   "基本的方向": "policy", "具体的施策": "measure", "施策": "measure"}
+_VALUE_KINDS = {"baseline", "target", "actual", "target_y", "stacked", "unit", "published_progress"}
+
+
+def heading_row(vals) -> tuple[str, str, str] | None:
+    """(level, code, name) of a section heading row: one text such as 「具体的施策 1-1-1 …」, or a label cell and
+    its text such as 「分野 | 移住・定住・地域間交流の促進」."""
+    filled = [v for v in vals if v]
+    distinct = set(filled)
+    if len(distinct) == 1:
+        return section_heading(filled[0])
+    if len(distinct) == 2 and norm(filled[0]) in _LABEL_HEADINGS:
+        code, text = split_code(next(v for v in filled if v != filled[0]))
+        return _LABEL_HEADINGS[norm(filled[0])], code, text
+    return None
+
+
+def _row_kind(block, r, vals, distinct, name, cols, label_col, by_kind) -> tuple[str, object]:
+    """("heading", (level, code, name)), ("skip", why) or ("kpi", None) for one row below a header."""
+    sec = heading_row(vals)
+    if sec:
+        return "heading", sec
+    if len(distinct) == 1 and _STAR_NOTE.search(norm(next(iter(distinct)))):
+        return "skip", "注記（※の算定式）"
+    if not name:
+        return "skip", "KPI名のない行"
+    rows = [r, r + 1] if label_col is not None or "stacked" in by_kind else [r]
+    values = [c for c in cols if c.kind in _VALUE_KINDS and c.col != label_col]
+    if not any(_text(_cell(block, x, c.col)) for x in rows for c in values
+               if x == r or _text(_cell(block, x, by_kind["name"].col)) == name):
+        return "skip", "数値の列が空の行（見出し・説明として読み飛ばし）"
+    return "kpi", None
 
 
 def import_table(block, merges=(), opts: ImportOptions | None = None, percent=frozenset()) -> ImportResult:
     """The KPI rows of a sheet in its own layout, as template rows (see the module docstring)."""
     opts = opts or ImportOptions()
-    block = fill_merged(block, merges)
+    raw = block
+    block = fill_merged(raw, merges, across=set())
+    header_rows = find_header_rows(block, opts.header_row)
+    across = {r + d for r in header_rows for d in (0, 1)}
+    block = fill_merged(raw, merges, across=across)
     header_rows = find_header_rows(block, opts.header_row)
     star_rule = any(_STAR_NOTE.search(norm(v)) for row in block for v in row if isinstance(v, str))
     rows: list[dict] = []
@@ -472,8 +517,7 @@ def import_table(block, merges=(), opts: ImportOptions | None = None, percent=fr
     notes: list[str] = []
     cumulative_named = False
     for r in range(1, header_rows[0]):      # headings above the first table
-        distinct = {_text(v) for v in _row(block, r)} - {""}
-        sec = section_heading(next(iter(distinct))) if len(distinct) == 1 else None
+        sec = heading_row([_text(v) for v in _row(block, r)])
         if sec:
             level = _enter_section(level, *sec)
     for i, header in enumerate(header_rows):
@@ -508,23 +552,13 @@ def import_table(block, merges=(), opts: ImportOptions | None = None, percent=fr
                 r += 1
                 continue
             name = _text(_cell(block, r, name_col.col))
-            if len(distinct) == 1:
-                text = next(iter(distinct))
-                sec = section_heading(text)
-                if sec:
-                    level = _enter_section(level, *sec)
-                    r += 1
-                    continue
-                if _STAR_NOTE.search(norm(text)):
-                    skipped.append((r, "注記（※の算定式）"))
-                    r += 1
-                    continue
-                if not name or text != name:
-                    skipped.append((r, "見出し・注記の行"))
-                    r += 1
-                    continue
-            if not name:
-                skipped.append((r, "KPI名のない行"))
+            kind, what = _row_kind(block, r, vals, distinct, name, cols, label_col, by_kind)
+            if kind == "heading":
+                level = _enter_section(level, *what)
+                r += 1
+                continue
+            if kind == "skip":
+                skipped.append((r, what))
                 r += 1
                 continue
             group = [r]
@@ -573,7 +607,7 @@ def _enter_section(level: dict, lv: str, code: str, name: str) -> dict:
         return {"goal": (code, name), "policy": ("", ""), "measure": ("", "")}
     if lv == "policy":
         g = level["goal"][0]
-        level["policy"] = (f"{g}-{code}" if g and "-" not in code else code, name)
+        level["policy"] = (f"{g}-{code}" if g and code and "-" not in code else code, name)
         level["measure"] = ("", "")
     else:
         level["measure"] = (code, name)

@@ -5,7 +5,9 @@
                      策定時 (H30)(a) / 実績値 (R4)(b) / 目標 (R6)(c) / 進捗率 (b)/(c)」 under the headings 重点戦略1 …,
                      【戦略方針1】…, 具体的施策 1-1-1 …, with the footnote on ※.  Values as printed (the 78 KPIs of
                      workbooks/samples/mine_r4_source.csv, the transcription of the same report).
-- misato_layout.xlsx 美郷町: the action plan's 地域再生計画 indicator table — a two-row header 「目 標 / 現状値 /
+- misato_layout.xlsx 美郷町: sheet 分野ごとの目標 — the four 分野 tables (目標 / 項目 / 現状値 / 目標値 / 単位 /
+                     目標値の積算, two rows per indicator: 年度 and 数値), and sheet 地域再生計画指標 — the action plan's
+                     地域再生計画 indicator table — a two-row header 「目 標 / 現状値 /
                      （上段）目標値 （下段）実績値 over 2026 (R8) 2027 (R9) 2028 (R10) / 単位 / 目標値 の積算」; each
                      indicator takes two rows (年度 / 数値), the name merged over them.  Actuals are not published
                      (the plan starts in R8): the lower rows are empty.
@@ -114,8 +116,52 @@ MISATO_ROWS = [
 ]
 
 
+MISATO_FIELDS = [
+    # 分野, 目指す方向性 (shortened), 目標, 現状値 年度/数値, 目標値 年度/数値, 単位, 積算, 設定根拠
+    ("移住・定住・地域間交流の促進", "移住・定住に関する施策を行うとともに、町外との活発な交流を行うことで、人口の社会減を抑制するとともに、"
+     "活動人口や滞在人口を増やします。", "令和8年から12年における人口の社会増の合計数", ("R3～R7", "▲90"), ("R8～R12", "▲45"),
+     "人", "累計", "直近5年間（R3～R7）の平均減少数の半減を目指す。"),
+    ("産業の振興、雇用の確保、観光振興", "町内での商工業等事業者支援や、雇用の確保、観光振興施策により、地場産業の強化と外からの人の流れを"
+     "誘導し、事業者の収入増と外貨の獲得による町内の総生産額向上を目指します。", "美郷町内総生産額", ("R4", "12,950"),
+     ("R9", "14,547"), "百万円", "単年度", "直近10年間で最大値であった数値（平成27年数値）を目標"),
+    ("結婚・出産・子育て支援の充実", "結婚・出産・子育て・進学各段階において支援を実施することにより、保護者の負担の軽減と、魅力ある子育て"
+     "支援の町を推進し、年少人口の増加を目指します。", "美郷町の総人口に対する年少人口（0歳～14歳）の割合", ("R7", 9.4),
+     ("R12", 11.7), "%", "単年度", "直近10年間で最大値であった数値（平成29年数値）を目標"),
+    ("地域における情報化、先進技術の活用", "デジタル技術を活用した様々なサービス（手段）を提供することにより、住民が必要な時に必要な"
+     "サービスを使うことができる環境を整備し、利便性の高い町づくりを目指します。", "デジタル技術を活用した住民サービスの取組数",
+     ("R7", 15), ("R12", 18), "サービス", "累計", "今後5年間でデジタル技術を活用した住民サービスを3サービス提供する。"),
+]
+
+
+def _misato_fields(ws):
+    """The four 分野 tables as printed: label rows, the header 目標/項目/現状値/目標値/単位/目標値の積算, two rows per
+    indicator (年度 / 数値), then the explanations."""
+    ws.cell(1, 1, "6. 分野ごとの目標").font = Font(bold=True, size=12)
+    r = 3
+    for field_name, direction, name, base, target, unit, kind, reason in MISATO_FIELDS:
+        _row(ws, r, ["分野", field_name])
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        _row(ws, r + 1, ["目指す方向性", direction])
+        ws.merge_cells(start_row=r + 1, start_column=2, end_row=r + 1, end_column=6)
+        _row(ws, r + 2, ["目 標", "項目", "現状値", "目標値", "単位", "目標値の積算"], header=True)
+        _row(ws, r + 3, [name, "年度", base[0], target[0], unit, kind])
+        _row(ws, r + 4, [None, "数値", _typed(base[1]) if isinstance(base[1], str) else base[1],
+                         _typed(target[1]) if isinstance(target[1], str) else target[1]])
+        for c in (1, 5, 6):
+            ws.merge_cells(start_row=r + 3, start_column=c, end_row=r + 4, end_column=c)
+        _row(ws, r + 5, ["目標値の設定根拠"])
+        ws.merge_cells(start_row=r + 5, start_column=1, end_row=r + 5, end_column=6)
+        _row(ws, r + 6, [reason])
+        ws.merge_cells(start_row=r + 6, start_column=1, end_row=r + 6, end_column=6)
+        r += 8
+    for col, w in zip("ABCDEF", (40, 40, 10, 10, 8, 12)):
+        ws.column_dimensions[col].width = w
+
+
 def misato() -> Workbook:
-    wb, ws = _book("地域再生計画指標")
+    wb, ws = _book("分野ごとの目標")
+    _misato_fields(ws)
+    ws = wb.create_sheet("地域再生計画指標")
     ws.cell(1, 1, "【地域再生計画に関連する指標】").font = Font(bold=True)
     ws.cell(2, 1, "事業名")
     ws.cell(2, 2, "都賀長藤地区コミュニティ拠点施設整備事業")
