@@ -146,7 +146,7 @@ def cmd_import(args) -> int:
     for n in result.notes:
         print(f"注: {n}")
     if result.skipped_rows:
-        print(f"読み飛ばした行: " + "、".join(f"{r}行目（{w}）" for r, w in result.skipped_rows[:20])
+        print("読み飛ばした行: " + "、".join(f"{r}行目（{w}）" for r, w in result.skipped_rows[:20])
               + (" ほか" if len(result.skipped_rows) > 20 else ""))
     print(f"次に: kpi validate {args.out} で入力を確かめ、方向・算定式など表にない項目を入力してください。")
     return EXIT_OK

@@ -89,7 +89,7 @@ def test_misato_two_row_kpis_with_targets_per_year(run, tmp_path):
     rows = _rows(out)
     assert [r["KPI名"] for r in rows][1] == "コミュニティ施設の利用者数"
     r = rows[1]
-    assert (r["基準値"], r["基準年度"], r["単位"]) == (0, "R7", "人")
+    assert (r["基準値"], r["基準年度"], r["単位"]) == (0, 2025, "人")
     assert (r["目標値 R8"], r["目標値 R9"], r["目標値 R10"]) == (500, 1500, 3000)
     assert r["実績値 R8"] is None
     assert r["目標値 の積算"] == "単年"

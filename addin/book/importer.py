@@ -50,7 +50,6 @@ def import_file(source, out, opts: ImportOptions, sheet: str | None = None, forc
     wb = build_workbook(result.settings, rows, data_rows=len(rows) + 20, target_years=result.target_years,
                         extras=result.extras, actual_years=result.actual_years)
     ws = wb[layout.SHEET_KPI]
-    keys = {ws.cell(layout.HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
     col_of = {}
     for c in range(1, ws.max_column + 1):
         h = ws.cell(layout.HEADER_ROW, c).value
@@ -63,7 +62,6 @@ def import_file(source, out, opts: ImportOptions, sheet: str | None = None, forc
         y = layout.target_year_of_header(h)
         if y is not None:
             col_of.setdefault(f"target_{y}", c)
-    del keys
     for index, key in result.percent:          # a value shown as % in the source keeps its % format
         c = col_of.get(key)
         if c:

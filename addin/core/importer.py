@@ -631,8 +631,7 @@ def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
     labels = {ROW_LABELS.get(norm(_cell(block, g, label_col)), "") if label_col else "": g for g in group}
 
     def val(c: _Col, row: int):
-        v = _cell(block, row, c.col)
-        return v
+        return _cell(block, row, c.col)
 
     for lv, (code, name) in level.items():
         if code or name:
@@ -656,11 +655,10 @@ def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
             else:
                 v, y = val(c, r), None
             _put(rec, k, v, percent, pct, index, src=(labels.get("value", r), c.col))
-            year = c.year if c.year is not None else (fiscal_year(y) if _text(y) else None)
-            if _text(y) and year is None:
-                rec[f"{k}_year"] = y       # as typed; the validation reports it if unreadable
-            elif year is not None:
-                rec[f"{k}_year"] = era_label(year)
+            if _text(y):
+                rec[f"{k}_year"] = y       # the year row, as typed (the validation reports one it cannot read)
+            elif c.year is not None:
+                rec[f"{k}_year"] = era_label(c.year)    # the year in the header: 策定時 (H30), 目標値 (2024年度)
         elif k == "actual" or k == "target_y" or k == "stacked":
             rows_kinds = []
             if k == "stacked":
