@@ -168,7 +168,14 @@ def _two_shapes(path):
     wb.save(path)
 
 
-@pytest.mark.parametrize("make, option", [(_two_name_columns, "--name-column"), (_two_shapes, "--header-row")])
+def _no_header(path):
+    wb = Workbook()
+    wb.active.append(["メモ", "来年度に整理する"])
+    wb.save(path)
+
+
+@pytest.mark.parametrize("make, option", [(_two_name_columns, "--name-column"), (_two_shapes, "--header-row"),
+                                          (_no_header, "--header-row")])
 def test_a_choice_is_asked_for_by_naming_the_option(run, tmp_path, make, option):
     src = tmp_path / "src.xlsx"
     make(src)
@@ -176,6 +183,36 @@ def test_a_choice_is_asked_for_by_naming_the_option(run, tmp_path, make, option)
     assert res.exit_code == 2
     assert option in res.stderr
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_header_row_option_settles_two_shapes(run, tmp_path):
+    src = tmp_path / "src.xlsx"
+    _two_shapes(src)
+    out = tmp_path / "o.xlsx"
+    res = run("import", str(src), str(out), "--plan", "R2-R6", "--header-row", "1", "--json")
+    assert res.exit_code == 0, res.stderr
+    # the other row is read as data under the chosen header (the clerk sees it in the workbook and the report)
+    assert [r["KPI名"] for r in _rows(out)] == ["a", "指標名"]
+    assert res.json()["header_rows"] == [1]
+
+
+def test_values_shown_as_percent_keep_their_format(run, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["重点戦略", "KPI名", "単位", "基準値", "目標値", "実績値 R4"])
+    ws.append([1, "洋式化率", "%", 0.422, 0.6, 0.665])
+    for c in ("D2", "E2", "F2"):
+        ws[c].number_format = "0.0%"
+    src = tmp_path / "src.xlsx"
+    wb.save(src)
+    out = tmp_path / "o.xlsx"
+    assert run("import", src, out, "--plan", "R2-R6").exit_code == 0
+    ks = load_workbook(out)[layout.SHEET_KPI]
+    heads = {c.value: c.column for c in ks[layout.HEADER_ROW]}
+    for h in ("基準値", "目標値", "実績値 R4"):
+        assert ks.cell(layout.FIRST_DATA_ROW, heads[h]).number_format == "0.0%"
+    ev = run("evaluate", out, "--json").json()
+    assert ev["kpis"][0]["progress"] == pytest.approx(0.665 / 0.6)
 
 
 def test_the_option_settles_the_choice(run, tmp_path):
