@@ -256,3 +256,65 @@ def test_imported_is_valid_json_schema_free_text(run, tmp_path):
     _, report = _import(run, tmp_path, "omitama_layout.xlsx", "--plan", "R2-R6")
     json.dumps(report)
     assert report["settings"]["plan_start"] == "R2" and report["settings"]["plan_end"] == "R6"
+
+
+# --- the pure steps (core.importer), table tests ------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("重点戦略1 「働きたい！」希望を実現させる魅力産業の創出", ("goal", "1", "「働きたい！」希望を実現させる魅力産業の創出")),
+    ("基本目標１　稼ぐ地域をつくる", ("goal", "1", "稼ぐ地域をつくる")),
+    ("政策分野2 地域の宝を見つけ、磨き、光をあてるまちになる", ("goal", "2", "地域の宝を見つけ、磨き、光をあてるまちになる")),
+    ("【戦略方針1】観光資源を活かした産業と雇用の創出", ("policy", "1", "観光資源を活かした産業と雇用の創出")),
+    ("基本的方向 1 私はこのまちで恋をする", ("policy", "1", "私はこのまちで恋をする")),
+    ("(1) 創業の支援", ("policy", "1", "創業の支援")),
+    ("（２）観光の再生", ("policy", "2", "観光の再生")),
+    ("具体的施策 1-1-1 DMOを核とする観光地域づくりの推進", ("measure", "1-1-1", "DMOを核とする観光地域づくりの推進")),
+    ("具体的施策 1-1-2. グローバル観光戦略の推進", ("measure", "1-1-2", "グローバル観光戦略の推進")),
+    ("1-1 創業・事業承継の支援", ("policy", "1-1", "創業・事業承継の支援")),
+    ("2-3-1 空き家の活用", ("measure", "2-3-1", "空き家の活用")),
+    ("三洞入洞者数", None),
+    ("備考 目標指標の※印の進捗率は、(b-a)/(c-a)により算出", None),
+])
+def test_section_headings_give_level_code_and_name(text, expected):
+    from addin.core.importer import section_heading
+    assert section_heading(text) == expected
+
+
+@pytest.mark.parametrize("header, parent, expected", [
+    ("KPI名", "", ("name", None)), ("重要業績評価指標(KPI)", "", ("name", None)), ("指標名", "", ("name", None)),
+    ("策定時 (H30)(a)", "", ("baseline", 2018)), ("基準値(H30)", "", ("baseline", 2018)),
+    ("現況値 (2018年度)", "", ("baseline", 2018)), ("現状値", "", ("baseline", None)),
+    ("実績値 (R4)(b)", "", ("actual", 2022)), ("R2/実績値", "", ("actual", 2020)), ("実績値 R3", "", ("actual", 2021)),
+    ("R4実績", "", ("actual", 2022)), ("R2", "実績値", ("actual", 2020)), ("2026 (R8)", "", ("actual", 2026)),
+    ("2027 (R9)", "（上段）目標値 （下段）実績値", ("stacked", 2027)), ("R3", "目標値", ("target_y", 2021)),
+    ("目標値(R6まで)", "", ("target", 2024)), ("目標値 (2024年度)", "", ("target", 2024)), ("目標値", "", ("target", None)),
+    ("目標値 R4", "", ("target", 2022)),
+    ("進捗率 (b)/(c)", "", ("published_progress", None)), ("達成率", "", ("published_progress", None)),
+    ("担当課", "", ("department", None)), ("所管課", "", ("department", None)), ("単位", "", ("unit", None)),
+    ("基本目標", "", ("name?", None)), ("目標", "", ("name?", None)),
+    ("施策", "", ("level:measure", None)), ("戦略方針", "", ("level:policy", None)), ("重点戦略", "", ("level:goal", None)),
+    ("事業名", "", ("extra", None)), ("評価", "", ("extra", None)), ("累計", "", ("extra", None)),
+])
+def test_headers_are_classified(header, parent, expected):
+    from addin.core.importer import classify
+    assert classify(header, parent) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1 地域の産業を育てる", ("1", "地域の産業を育てる")), ("基本目標１ 稼ぐ", ("1", "稼ぐ")), (2, ("2", "")),
+    ("【戦略方針3】定住", ("3", "定住")), ("(1) 創業支援", ("1", "創業支援")), ("創業支援", ("", "創業支援")),
+    ("1-2 観光", ("1-2", "観光")),
+])
+def test_codes_are_split_from_hierarchy_cells(value, expected):
+    from addin.core.importer import split_code
+    assert split_code(value) == expected
+
+
+def test_merged_cells_fill_down_always_and_across_only_in_header_rows():
+    from addin.core.importer import fill_merged
+    block = [["目標", None, None], ["A", "x", None], [None, "y", None], ["説明", None, None]]
+    merges = [(1, 1, 1, 3), (2, 1, 3, 1), (4, 1, 4, 3)]
+    out = fill_merged(block, merges, across={1})
+    assert out[0] == ["目標", "目標", "目標"]        # header: across
+    assert [out[1][0], out[2][0]] == ["A", "A"]        # down
+    assert out[3] == ["説明", None, None]              # a text merged across a data row stays in its first cell
