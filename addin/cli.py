@@ -56,7 +56,9 @@ def cmd_recalc(args) -> int:
     print(tally_text(ev))
     errors = [f for f in ev.findings if f.severity == "エラー"]
     warnings = [f for f in ev.findings if f.severity == "警告"]
-    print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「KPI達成状況」「検証結果」）。"
+    sheets = loaded.written.get("sheets", {})
+    print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「{sheets.get('summary', 'KPI達成状況')}」"
+          f"「{sheets.get('findings', '検証結果')}」）。"
           f"元のファイルは「{backup.name}」に保存しました。")
     if errors or warnings:
         print(f"エラー {len(errors)}件・警告 {len(warnings)}件: シート「検証結果」を確認してください。")

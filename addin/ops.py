@@ -6,7 +6,7 @@ block written with one call, so the cost does not grow with the number of per-ce
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .core import layout, ownership
@@ -47,6 +47,7 @@ class Loaded:
     evaluation: Evaluation
     geometry: dict
     last_row: int
+    written: dict = field(default_factory=dict)   # what write_results wrote: columns, sheets (kind → name)
 
 
 def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=None) -> Loaded:
@@ -188,19 +189,29 @@ def owned_sheet(book: Book, kind: str, default: str) -> str:
     return ownership.free_sheet_name(default, names)
 
 
+def write_findings(book: Book, loaded: Loaded, after: str = layout.SHEET_KPI, avoid: tuple[str, ...] = ()) -> str:
+    """The 検証結果 sheet (the tool's own one, see owned_sheet), marked; returns its name."""
+    name = owned_sheet(book, "findings", layout.SHEET_FINDINGS)
+    if name in avoid:
+        name = ownership.free_sheet_name(layout.SHEET_FINDINGS, book.sheet_names() + list(avoid))
+    plan = findings_plan(loaded.evaluation.findings)
+    plan.name = name
+    book.replace_sheet(plan, after=after)
+    book.set_defined_names({ownership.SHEET_MARKERS["findings"]: ownership.cell_ref(name, 1, 1)})
+    return name
+
+
 def write_results(book: Book, loaded: Loaded) -> dict:
     """Write everything the tool owns: computed columns, the summary sheet, the findings sheet, highlights.
 
     Returns what was written: ``columns`` (computed key → column of the KPI sheet) and ``sheets`` (kind → name)."""
     ev = loaded.evaluation
     columns = _write_kpi_columns(book, loaded, tuple(c.key for c in layout.COMPUTED_COLUMNS))
-    sheets = {"summary": owned_sheet(book, "summary", layout.SHEET_SUMMARY)}
-    sheets["findings"] = owned_sheet(book, "findings", layout.SHEET_FINDINGS)
-    if sheets["findings"] == sheets["summary"]:
-        sheets["findings"] = ownership.free_sheet_name(layout.SHEET_FINDINGS, book.sheet_names() + [sheets["summary"]])
-    summary, findings = summary_plan(ev), findings_plan(ev.findings)
-    summary.name, findings.name = sheets["summary"], sheets["findings"]
+    summary_name = owned_sheet(book, "summary", layout.SHEET_SUMMARY)
+    summary = summary_plan(ev)
+    summary.name = summary_name
     book.replace_sheet(summary, after=layout.SHEET_KPI)
-    book.replace_sheet(findings, after=sheets["summary"])
-    book.set_defined_names({ownership.SHEET_MARKERS[k]: ownership.cell_ref(n, 1, 1) for k, n in sheets.items()})
-    return {"columns": columns, "sheets": sheets}
+    book.set_defined_names({ownership.SHEET_MARKERS["summary"]: ownership.cell_ref(summary_name, 1, 1)})
+    findings_name = write_findings(book, loaded, after=summary_name, avoid=(summary_name,))
+    loaded.written = {"columns": columns, "sheets": {"summary": summary_name, "findings": findings_name}}
+    return loaded.written

@@ -37,28 +37,27 @@ def _counts(ev) -> str:
 
 def validate(book) -> str:
     """検証: list every finding on the 検証結果 sheet and highlight the cells; no typed value changes."""
-    from .core.render import findings_plan
-    from .ops import write_checks
+    from .ops import write_checks, write_findings
     live, loaded = _evaluate(book)
     write_checks(live, loaded)
-    live.replace_sheet(findings_plan(loaded.evaluation.findings), after=layout.SHEET_KPI)
+    findings_sheet = write_findings(live, loaded)     # the tool's own 検証結果 (a clerk's sheet of that name is kept)
     ev = loaded.evaluation
     if not any(f.severity in ("エラー", "警告") for f in ev.findings):
         return f"KPI {len(ev.results)}件を検証しました。問題は見つかりませんでした。"
     return (f"KPI {len(ev.results)}件を検証しました。{_counts(ev)}があります。"
-            f"シート「{layout.SHEET_FINDINGS}」のセル番地をクリックすると該当セルへ移動します。")
+            f"シート「{findings_sheet}」のセル番地をクリックすると該当セルへ移動します。")
 
 
 def recalc(book) -> str:
     """再計算: validate, compute progress and status, regenerate 【KPI達成状況】."""
     from .ops import write_results
     live, loaded = _evaluate(book)
-    write_results(live, loaded)
+    sheets = write_results(live, loaded)["sheets"]
     ev = loaded.evaluation
     total = ev.tallies["total"]
     summary = "・".join(f"{c} {total.get(c, 0)}" for c in ev.scheme.classes)
-    return (f"KPI {len(ev.results)}件を再計算し、シート「{layout.SHEET_SUMMARY}」を作り直しました。\n"
-            f"{summary}\n{_counts(ev)}（シート「{layout.SHEET_FINDINGS}」）")
+    return (f"KPI {len(ev.results)}件を再計算し、シート「{sheets['summary']}」を作り直しました。\n"
+            f"{summary}\n{_counts(ev)}（シート「{sheets['findings']}」）")
 
 
 def export(book) -> str:

@@ -177,3 +177,27 @@ def test_ribbon_recalc_respects_the_markers_too(monkeypatch, sample_copy):
     names = {n.name: n.refers_to for n in book.names}
     assert names[ownership.SHEET_MARKERS["summary"]] == "=" + ownership.cell_ref(own, 1, 1)
     assert all(not n.api.Visible for n in book.names if n.name.startswith("_kpi_sheet"))
+
+
+def test_ribbon_validate_keeps_a_clerk_sheet_named_like_the_findings_sheet(monkeypatch, sample_copy):
+    import xlwings
+
+    import fake_xlwings
+    from addin import ribbon
+    wb = load_workbook(sample_copy)
+    wb.create_sheet(layout.SHEET_FINDINGS)["A1"] = "担当課のメモ"
+    wb.save(sample_copy)
+    book, rec = fake_xlwings.open_book(sample_copy)
+    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    message = ribbon.dispatch("kpi_validate")
+    own = layout.SHEET_FINDINGS + ownership.OWN_SUFFIX
+    assert f"シート「{own}」" in message
+    assert book.sheet(layout.SHEET_FINDINGS).values() == {(1, 1): "担当課のメモ"}
+
+
+def test_cli_recalc_names_the_sheet_it_wrote(run, sample_copy):
+    wb = load_workbook(sample_copy)
+    wb.create_sheet(layout.SHEET_SUMMARY)["A1"] = "担当課の集計"
+    wb.save(sample_copy)
+    res = run("recalc", sample_copy)
+    assert f"シート「{layout.SHEET_SUMMARY}{ownership.OWN_SUFFIX}」「{layout.SHEET_FINDINGS}」" in res.output
