@@ -174,6 +174,17 @@ def _no_header(path):
     wb.save(path)
 
 
+def test_formulas_are_read_as_their_saved_results_and_a_missing_result_is_refused(run, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["重点戦略", "KPI名", "単位", "基準値", "目標値", "実績値 R4"])
+    ws.append([1, "件数", "件", 10, 20, "=D2+5"])
+    src = tmp_path / "src.xlsx"
+    wb.save(src)                                  # openpyxl saves no result: as if never calculated
+    res = run("import", src, tmp_path / "o.xlsx", "--plan", "R2-R6")
+    assert res.exit_code == 2 and "F2" in res.stderr and "保存し直して" in res.stderr
+
+
 @pytest.mark.parametrize("make, option", [(_two_name_columns, "--name-column"), (_two_shapes, "--header-row"),
                                           (_no_header, "--header-row")])
 def test_a_choice_is_asked_for_by_naming_the_option(run, tmp_path, make, option):

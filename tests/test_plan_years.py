@@ -166,3 +166,11 @@ def test_kpi_sheet_prints_on_a4_with_every_year_column(plan_books, name, years):
     text = squash(pdf_text(pdf))
     for n in years:
         assert squash(f"実績値 R{n}") in text
+
+
+def test_untouched_template_for_the_plan_validates_clean(run, tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert run("template", out, "--plan", "R2-R6").exit_code == 0
+    res = run("validate", out, "--json")
+    assert res.exit_code == 0
+    assert [f["code"] for f in res.json()["findings"]] == ["empty_table"]        # information only

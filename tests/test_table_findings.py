@@ -53,7 +53,19 @@ def test_empty_table(run, sample_copy):
     _edit(sample_copy, lambda ws: ws.delete_rows(layout.FIRST_DATA_ROW, ws.max_row))
     res, findings = _findings(run, sample_copy)
     kpi = [f for f in findings if f["sheet"] == layout.SHEET_KPI]
-    assert [f["code"] for f in kpi] == ["no_kpis"] and kpi[0]["cell"] == f"A{layout.HEADER_ROW}"
+    assert [f["code"] for f in kpi] == ["empty_table"] and kpi[0]["cell"] == f"A{layout.HEADER_ROW}"
+    assert kpi[0]["severity"] == "情報" and res.exit_code == 0      # a new template is not an error
+
+
+def test_rows_without_any_kpi_name(run, sample_copy):
+    def clear(ws):
+        col = _header_col(ws, "KPI名")
+        for r in range(layout.FIRST_DATA_ROW, ws.max_row + 1):
+            ws.cell(r, col).value = None
+    _edit(sample_copy, clear)
+    res, findings = _findings(run, sample_copy)
+    assert res.exit_code == 1
+    assert [f["code"] for f in findings if f["code"] == "no_kpis"] == ["no_kpis"]
 
 
 def test_year_column_outside_the_plan(run, sample_copy):

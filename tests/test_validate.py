@@ -457,6 +457,7 @@ def _battery(tmp_path, sheet):
         "no_settings_sheet": {},
         "no_goal_column": {a1(layout.HEADER_ROW, col["重点戦略"]): "分類"},     # required column missing
         "empty_table": {},
+        "no_names": {a1(r, col["KPI名"]): None for r in R.values()},      # rows typed, none with a KPI名
         "year_outside_plan": {a1(layout.HEADER_ROW, col[R4]): "実績値 R9"},
     }
     for name, changes in cases.items():
@@ -490,6 +491,7 @@ BATTERY_CODES = {
     "target_equals_baseline", "zero_target", "progress_undefined", "direction_conflict", "target_below_baseline",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
     "settings_invalid", "no_kpis", "missing_sheet", "header_not_found", "required_columns", "year_outside_plan",
+    "empty_table",
 }
 
 

@@ -24,6 +24,11 @@ def read_source(path, sheet: str | None = None):
         raise KpiError(f"シート「{sheet}」が「{Path(path).name}」にありません（あるシート: {'・'.join(wb.sheetnames)}）。")
     ws = wb[sheet]
     block, percent, _ = sheet_block(ws)
+    _, _, formulas = sheet_block(open_workbook(path)[sheet])
+    lost = [ws.cell(r, c).coordinate for r, c in sorted(formulas) if block[r - 1][c - 1] is None]
+    if lost:
+        raise KpiError(f"シート「{sheet}」の数式の計算結果が保存されていません（{'・'.join(lost[:10])}"
+                       f"{' ほか' if len(lost) > 10 else ''}）。Excelで開いて保存し直してから取り込んでください。")
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     return sheet, block, merges, percent
 

@@ -122,6 +122,8 @@ _TYPES = [
     FindingType("required_columns", ERROR, "必要な列がない",
                 "KPIの表（見出し行 {row}行目）に {missing} の列がありません。見出し行にある列: {found}。"
                 "次の名前の見出しであれば読み取れます: {understood}。"),
+    FindingType("empty_table", INFO, "KPIの行がまだない",
+                "KPIの表（見出し {row}行目）の下にKPIの行がまだありません。見出し行の下に1行1指標で入力してください。"),
     FindingType("year_outside_plan", WARNING, "計画期間外の年度の列",
                 "{kind}の列「{entry}」の年度 {year} は計画期間（{start}～{end}）の外です。設定シートの計画期間か"
                 "列の見出しを確認してください。"),

@@ -249,8 +249,12 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset(), markers:
                 # typed as 70.7% (text) or as 0.707 in a % cell → fraction
                 k.published_progress = e.value / 100 if (e.percent_sign or isinstance(pp, str)) else e.value
         kpis.append(k)
-    if not kpis and "name" in cols and not any(fi.code == "missing_name" for fi in findings):
-        findings.append(Finding("no_kpis", sheet, a1(header, 1), row=header, params={"sheet": sheet}))
+    if not kpis and "name" in cols:
+        # nothing typed yet (a new template): information; rows typed without any KPI名: no KPI could be read
+        if any(fi.code == "missing_name" for fi in findings):
+            findings.append(Finding("no_kpis", sheet, a1(header, cols["name"]), row=header, params={"sheet": sheet}))
+        else:
+            findings.append(Finding("empty_table", sheet, a1(header, 1), row=header, params={"row": header}))
     return kpis, findings, geometry
 
 
