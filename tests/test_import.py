@@ -333,3 +333,14 @@ def test_merged_cells_fill_down_always_and_across_only_in_header_rows():
     assert out[0] == ["目標", "目標", "目標"]        # header: across
     assert [out[1][0], out[2][0]] == ["A", "A"]        # down
     assert out[3] == ["説明", None, None]              # a text merged across a data row stays in its first cell
+
+
+def test_a_workbook_already_in_the_template_format_imports_as_it_is(run, tmp_path):
+    """The template's own headers are understood too (the tool's columns and the 累計 flag are kept as-is)."""
+    sample = HERE.parent / "workbooks" / "samples" / "mine_r4.xlsx"
+    out = tmp_path / "o.xlsx"
+    res = run("import", sample, out, "--sheet", "KPI", "--plan", "R2-R6", "--json")
+    assert res.exit_code == 0, res.stderr
+    kept = {m["header"] for m in res.json()["not_understood"]}
+    assert kept == {"累計"} | {c.header for c in layout.COMPUTED_COLUMNS}
+    assert "26\t19\t13\t20" in run("evaluate", out).output

@@ -185,6 +185,13 @@ def classify(header: str, parent: str = "") -> tuple[str, int | None]:
         if w == "" and re.fullmatch(r"(?:(?:19|20)\d\d|R\d{1,2}|H\d{1,2}|令和\d{1,2}|平成\d{1,2})(年度|年)?"
                                     r"(?:[\(（].*[\)）])?", _LETTER_MARK.sub("", h)):
             return "actual", y          # a bare year column: the yearly actual (stated in the mapping)
+    for key, names in FIELD_HEADERS.items():     # an exact header first: 基準年度 is not 基準 + 年度
+        if h in names and key not in ("baseline", "target"):
+            return key, None
+    exact = layout.column_for_header(h)
+    if exact is not None and exact.key in ("baseline_year", "target_year", "goal_name", "policy_name",
+                                           "measure_name"):
+        return exact.key, None
     if w in NAME_HEADERS or h in NAME_HEADERS:
         return "name", None
     if w in NAME_OR_LEVEL:
@@ -201,6 +208,9 @@ def classify(header: str, parent: str = "") -> tuple[str, int | None]:
             return f"level:{level}", None
     if y is not None and "目標" in w:
         return "target_y", y
+    col = layout.column_for_header(h)
+    if col is not None and not col.computed and col.key not in ("cumulative", "name", "baseline", "target"):
+        return col.key, None      # the template's own headers (重点戦略名, 方向, 算定式, 実績の集計 …)
     return "extra", None
 
 
@@ -403,13 +413,14 @@ def _resolve_targets(cols: list[_Col]) -> None:
         dated[0].kind = "target"
     seen = set()
     for c in cols:  # a field met twice: the second copy is kept as an extra column
-        if c.kind in FIELD_HEADERS or c.kind.startswith("level:"):
+        if c.kind in FIELD_HEADERS or c.kind in _TEMPLATE_KEYS or c.kind.startswith("level:"):
             if c.kind in seen:
                 c.kind = "extra"
             seen.add(c.kind)
 
 
 _FIELD_LABEL = {c.key: c.header for c in layout.INPUT_COLUMNS}
+_TEMPLATE_KEYS = set(_FIELD_LABEL) - {"name", "baseline", "target"}
 _LEVEL_FIELDS = {"goal": ("goal_code", "goal_name"), "policy": ("policy_code", "policy_name"),
                  "measure": ("measure_code", "measure_name")}
 
@@ -671,7 +682,7 @@ def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
                 key = f"{kind}_{c.year}"
                 (rec["_actual_years"] if kind == "actual" else rec["_target_years"]).append(c.year)
                 _put(rec, key, val(c, row), percent, pct, index, src=(row, c.col))
-        elif k in FIELD_HEADERS:
+        elif k in FIELD_HEADERS or k in _TEMPLATE_KEYS:
             if k == "published_progress":
                 _put(rec, k, val(c, r), percent, pct, index, src=(r, c.col))
             else:
