@@ -344,3 +344,17 @@ def test_a_workbook_already_in_the_template_format_imports_as_it_is(run, tmp_pat
     kept = {m["header"] for m in res.json()["not_understood"]}
     assert kept == {"累計"} | {c.header for c in layout.COMPUTED_COLUMNS}
     assert "26\t19\t13\t20" in run("evaluate", out).output
+
+
+@pytest.mark.parametrize("out, message", [("nofolder/o.xlsx", "フォルダー"), ("o.csv", ".xlsx"), ("src", "同じファイル")])
+def test_bad_output_paths_are_refused_clearly(run, tmp_path, out, message):
+    src = tmp_path / "src.xlsx"
+    shutil.copy(SOURCES / "omitama_layout.xlsx", src)
+    target = src if out == "src" else tmp_path / out
+    res = run("import", src, target, "--plan", "R2-R6", *(["--force"] if out == "src" else []))
+    assert res.exit_code == 2 and message in res.stderr and "予期しない" not in res.stderr
+
+
+def test_missing_source_is_refused_clearly(run, tmp_path):
+    res = run("import", tmp_path / "none.xlsx", tmp_path / "o.xlsx", "--plan", "R2-R6")
+    assert res.exit_code == 2 and "見つかりません" in res.stderr

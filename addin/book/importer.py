@@ -38,6 +38,10 @@ def import_file(source, out, opts: ImportOptions, sheet: str | None = None, forc
     source, out = Path(source), Path(out)
     if out.exists() and not force:
         raise KpiError(f"「{out}」は既にあります。上書きする場合は --force を付けてください。")
+    if not out.parent.is_dir():
+        raise KpiError(f"出力先のフォルダー「{out.parent}」がありません。")
+    if out.suffix.lower() != ".xlsx":
+        raise KpiError(f"出力するファイル名「{out.name}」は .xlsx にしてください。")
     if out.resolve() == source.resolve():
         raise KpiError("取り込み元と同じファイルには書き出せません。別のファイル名を指定してください。")
     name, block, merges, percent = read_source(source, sheet)
