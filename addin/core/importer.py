@@ -506,109 +506,125 @@ def _row_kind(block, r, vals, distinct, name, cols, label_col, by_kind) -> tuple
     return "kpi", None
 
 
+@dataclass
+class _Reading:
+    """What has been read so far, table after table."""
+    rows: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    mapping: list = field(default_factory=list)
+    extras: list = field(default_factory=list)
+    actual_years: set = field(default_factory=set)
+    target_years: set = field(default_factory=set)
+    level: dict = field(default_factory=lambda: {"goal": ("", ""), "policy": ("", ""), "measure": ("", "")})
+    goal_numbers: dict = field(default_factory=dict)
+    percent: set = field(default_factory=set)
+    cumulative_named: bool = False
+
+
 def import_table(block, merges=(), opts: ImportOptions | None = None, percent=frozenset()) -> ImportResult:
     """The KPI rows of a sheet in its own layout, as template rows (see the module docstring)."""
     opts = opts or ImportOptions()
-    raw = block
-    block = fill_merged(raw, merges, across=set())
-    header_rows = find_header_rows(block, opts.header_row)
-    across = {r + d for r in header_rows for d in (0, 1)}
-    block = fill_merged(raw, merges, across=across)
+    header_rows = find_header_rows(fill_merged(block, merges, across=set()), opts.header_row)
+    block = fill_merged(block, merges, across={r + d for r in header_rows for d in (0, 1)})
     header_rows = find_header_rows(block, opts.header_row)
     star_rule = any(_STAR_NOTE.search(norm(v)) for row in block for v in row if isinstance(v, str))
-    rows: list[dict] = []
-    skipped: list[tuple[int, str]] = []
-    mapping: list[Mapping] = []
-    extras_order: list[str] = []
-    actual_years: set[int] = set()
-    target_years: set[int] = set()
-    level = {"goal": ("", ""), "policy": ("", ""), "measure": ("", "")}
-    goal_numbers: dict[str, str] = {}
-    pct: set = set()
-    notes: list[str] = []
-    cumulative_named = False
+    st = _Reading()
     for r in range(1, header_rows[0]):      # headings above the first table
         sec = heading_row([_text(v) for v in _row(block, r)])
         if sec:
-            level = _enter_section(level, *sec)
+            st.level = _enter_section(st.level, *sec)
     for i, header in enumerate(header_rows):
-        cols, first = map_source_columns(block, header, opts)
         end = header_rows[i + 1] - 1 if i + 1 < len(header_rows) else len(block)
-        label_col = _row_label_column(block, cols, first, end)
-        extras = {}
-        for c in cols:
-            if c.kind == "extra" and c.col != label_col and (c.header or c.parent):
-                h = c.header or c.parent
-                if layout.column_for_header(h) is not None and not layout.column_for_header(h).computed:
-                    h += "（元の表）"   # not to be read as the template's own column of that name
-                extras[c.col] = h
-                if h not in extras_order:
-                    extras_order.append(h)
-        for m in _mapping(cols, label_col, extras):
-            if (m.column, m.header) not in {(x.column, x.header) for x in mapping}:
-                mapping.append(m)
-        by_kind = {}
-        for c in cols:
-            by_kind.setdefault(c.kind, c)
-        name_col = by_kind.get("name")
-        if name_col is None:
-            raise ChoiceNeeded(f"{header}行目の見出しにKPI名の列が見つかりません（見出し: "
-                               + "、".join(c.header for c in cols if c.header)
-                               + "）。--name-column でKPI名の列を指定してください。")
-        r = first
-        while r <= end:
-            vals = [_text(v) for v in _row(block, r)]
-            distinct = {v for v in vals if v}
-            if not distinct:
-                r += 1
-                continue
-            name = _text(_cell(block, r, name_col.col))
-            kind, what = _row_kind(block, r, vals, distinct, name, cols, label_col, by_kind)
-            if kind == "heading":
-                level = _enter_section(level, *what)
-                r += 1
-                continue
-            if kind == "skip":
-                skipped.append((r, what))
-                r += 1
-                continue
-            group = [r]
-            if label_col is not None or by_kind.get("stacked"):
-                while (r + len(group) <= end and _text(_cell(block, r + len(group), name_col.col)) == name
-                       and len(group) < 2):
-                    group.append(r + len(group))
-            rec = _record(block, group, cols, label_col, level, percent, pct, len(rows))
-            if star_rule and rec["name"].endswith("※"):
-                rec["formula"] = "差分"
-            if "累計" in rec["name"] and not rec.get("cumulative"):
-                rec["cumulative"] = "○"    # the name says it is a cumulative count
-                cumulative_named = True
-            if rec["name"] in opts.directions:
-                rec["direction"] = opts.directions[rec["name"]]
-            for c in cols:
-                if c.col in extras:
-                    v = _cell(block, r, c.col)
-                    if v not in (None, ""):
-                        rec.setdefault("_extras", {})[extras[c.col]] = v
-            _number_goal(rec, goal_numbers)
-            actual_years.update(y for y in rec.get("_actual_years", ()))
-            target_years.update(y for y in rec.get("_target_years", ()))
-            rows.append(rec)
-            r = group[-1] + 1
+        _read_table(block, header, end, opts, percent, star_rule, st)
+    for name in opts.directions:
+        if not any(x["name"] == name for x in st.rows):
+            raise ChoiceNeeded(f"--direction の「{name}」という名前のKPIが表にありません。KPI名をそのまま指定してください。")
+    notes = []
     if star_rule:
         notes.append("表の注記「※印の進捗率は (b-a)/(c-a)」により、KPI名が※で終わる指標の算定式を「差分」にしました。")
-    if cumulative_named:
+    if st.cumulative_named:
         notes.append("KPI名に「累計」とある指標は「累計」の列を ○ にしました（基準値がなければ0から数えます）。")
-    if goal_numbers and any(k.startswith("#") for k in goal_numbers.values()):
+    if st.goal_numbers:
         notes.append("番号のない重点戦略に、出てきた順に番号を付けました。")
-    for name, d in opts.directions.items():
-        if not any(x["name"] == name for x in rows):
-            raise ChoiceNeeded(f"--direction の「{name}」という名前のKPIが表にありません。KPI名をそのまま指定してください。")
-    settings = _settings(opts, actual_years, target_years, rows)
-    plan = (fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"]))
-    years = sorted(set(range(plan[0], plan[1] + 1)) | actual_years)
-    t_years = sorted(target_years | (set(range(plan[0], plan[1] + 1)) if target_years else set()))
-    return ImportResult(settings, rows, years, t_years, extras_order, mapping, header_rows, skipped, notes, pct)
+    settings = _settings(opts, st.actual_years, st.target_years, st.rows)
+    plan = set(range(fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"]) + 1))
+    years = sorted(plan | st.actual_years)
+    target_years = sorted(st.target_years | plan) if st.target_years else []
+    return ImportResult(settings, st.rows, years, target_years, st.extras, st.mapping, header_rows, st.skipped, notes,
+                        st.percent)
+
+
+def _extra_headers(cols, label_col) -> dict[int, str]:
+    """Column → header of the extra column that keeps a source column as-is.  A header the template uses for its
+    own column gets （元の表）, so it is not read as that column."""
+    extras = {}
+    for c in cols:
+        if c.kind == "extra" and c.col != label_col and (c.header or c.parent):
+            h = c.header or c.parent
+            col = layout.column_for_header(h)
+            extras[c.col] = h + "（元の表）" if col is not None and not col.computed else h
+    return extras
+
+
+def _read_table(block, header, end, opts, percent, star_rule, st: _Reading) -> None:
+    """The rows of one table (its header row through ``end``) into ``st``."""
+    cols, first = map_source_columns(block, header, opts)
+    label_col = _row_label_column(block, cols, first, end)
+    extras = _extra_headers(cols, label_col)
+    st.extras.extend(h for h in extras.values() if h not in st.extras)
+    seen = {(x.column, x.header) for x in st.mapping}
+    st.mapping.extend(m for m in _mapping(cols, label_col, extras) if (m.column, m.header) not in seen)
+    by_kind = {}
+    for c in cols:
+        by_kind.setdefault(c.kind, c)
+    name_col = by_kind.get("name")
+    if name_col is None:
+        raise ChoiceNeeded(f"{header}行目の見出しにKPI名の列が見つかりません（見出し: "
+                           + "、".join(c.header for c in cols if c.header)
+                           + "）。--name-column でKPI名の列を指定してください。")
+    r = first
+    while r <= end:
+        vals = [_text(v) for v in _row(block, r)]
+        distinct = {v for v in vals if v}
+        name = _text(_cell(block, r, name_col.col))
+        kind, what = _row_kind(block, r, vals, distinct, name, cols, label_col, by_kind) if distinct else ("", None)
+        if kind == "heading":
+            st.level = _enter_section(st.level, *what)
+        elif kind == "skip":
+            st.skipped.append((r, what))
+        if kind != "kpi":
+            r += 1
+            continue
+        group = [r]      # a KPI over two rows: 年度 / 数値, or upper target / lower actual
+        if label_col is not None or "stacked" in by_kind:
+            if r + 1 <= end and _text(_cell(block, r + 1, name_col.col)) == name:
+                group.append(r + 1)
+        rec = _record(block, group, cols, label_col, st.level, percent, st.percent, len(st.rows))
+        _row_rules(rec, star_rule, opts, st)
+        for c, h in extras.items():
+            v = _cell(block, r, c)
+            if v not in (None, ""):
+                rec.setdefault("_extras", {})[h] = v
+        st.actual_years.update(rec["_actual_years"])
+        st.target_years.update(rec["_target_years"])
+        st.rows.append(rec)
+        r = group[-1] + 1
+
+
+def _row_rules(rec: dict, star_rule: bool, opts: ImportOptions, st: _Reading) -> None:
+    """What the sheet itself says about a KPI beyond its cells: the ※ footnote (差分), 累計 in the name, the
+    directions given with --direction, a number for a goal printed without one."""
+    if star_rule and rec["name"].endswith("※"):
+        rec["formula"] = "差分"
+    if "累計" in rec["name"] and not rec.get("cumulative"):
+        rec["cumulative"] = "○"
+        st.cumulative_named = True
+    if rec["name"] in opts.directions:
+        rec["direction"] = opts.directions[rec["name"]]
+    if not rec.get("goal_code") and rec.get("goal_name"):
+        key = rec["goal_name"]
+        st.goal_numbers.setdefault(key, str(len(st.goal_numbers) + 1))
+        rec["goal_code"] = st.goal_numbers[key]
 
 
 def _enter_section(level: dict, lv: str, code: str, name: str) -> dict:
@@ -623,16 +639,6 @@ def _enter_section(level: dict, lv: str, code: str, name: str) -> dict:
     else:
         level["measure"] = (code, name)
     return level
-
-
-def _number_goal(rec, numbers: dict[str, str]) -> None:
-    """A goal with a name but no code gets the next number in order of appearance (stated in the notes)."""
-    if rec.get("goal_code") or not rec.get("goal_name"):
-        return
-    key = rec["goal_name"]
-    if key not in numbers:
-        numbers[key] = "#" + str(len(numbers) + 1)
-    rec["goal_code"] = numbers[key][1:]
 
 
 def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
