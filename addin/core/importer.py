@@ -13,7 +13,16 @@ reader hands them over (addin/book/importer.py).  Steps, each a small function:
 5. every KPI row becomes a dict keyed by the template's column keys, values carried over exactly as typed.
 
 A choice the tool cannot make from the sheet itself (two KPI-name columns, header rows of different shapes, no
-plan period) raises ``ChoiceNeeded`` naming the option that settles it: nothing is guessed.
+plan period) raises ``ChoiceNeeded`` naming the option that settles it: nothing is guessed.  The fixed reading
+rules, each stated in the mapping report when used:
+
+- 基本目標 / 目標 is the KPI-name column when the table has no other (小美玉市, 美郷町); otherwise a goal column
+  (基本目標) or the target (目標);
+- a column headed only by a year (``R2``, ``2026 (R8)``) is a yearly actual, unless its parent header says 目標,
+  or （上段）目標値（下段）実績値 (then the upper row is the year's target, the lower row its actual);
+- a column of 年度 / 数値 labels pairs two rows into one KPI: years from the 年度 row, figures from the 数値 row;
+- the footnote 「※印の進捗率は (b-a)/(c-a)」 sets 算定式 差分 for the names ending in ※; 「累計」 in a name sets 累計 ○;
+- a goal printed without a number is numbered in order of appearance.
 """
 from __future__ import annotations
 
