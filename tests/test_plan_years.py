@@ -89,6 +89,12 @@ def test_add_year_inserts_the_next_year_beside_the_last_actual_column(run, tmp_p
     ws = wb[layout.SHEET_KPI]
     assert ws.cell(layout.FIRST_DATA_ROW, heads.index("実績値 R6") + 1).value == 58
     assert ws.cell(layout.FIRST_DATA_ROW, i + 2).protection.locked is False       # clerks type into it
+    # what refers to the columns moved with them, as in Excel: dropdowns, the band merges, the filter
+    direction = ws.cell(layout.HEADER_ROW, heads.index("方向") + 1).column_letter
+    dv = next(d for d in ws.data_validations.dataValidation if "増加" in (d.formula1 or ""))
+    assert str(dv.sqref).startswith(f"{direction}{layout.FIRST_DATA_ROW}:")
+    band = sorted(str(m) for m in ws.merged_cells.ranges)
+    assert band[0].startswith("A3:") and ws.auto_filter.ref.endswith(ws.cell(1, len(heads)).column_letter + "304")
     assert out.with_name("t.bak.xlsx").exists()
     res = run("validate", out, "--json")
     assert res.exit_code == 0 and [f for f in res.json()["findings"] if f["severity"] != "情報"] == []
