@@ -143,6 +143,25 @@ def test_constructed_final_evaluation_table(run, tmp_path):
     assert sum(ev["tallies"]["total"].values()) == 6
 
 
+def test_constructed_table_computes_the_marks_it_prints(run, tmp_path):
+    """With the one direction the table does not print (待機児童数: lower is better), the computed ○△× equal the
+    printed 評価 column, which stays beside the tool's own 評価（自動）."""
+    out, _ = _import(run, tmp_path, "final_evaluation_constructed.xlsx", "--plan", "R2-R6", "--year", "R6",
+                     "--scheme", "three-mark", "--direction", "放課後児童クラブ待機児童数=減少")
+    printed = [r["評価"] for r in _rows(out)]
+    ev = run("evaluate", out, "--json").json()
+    assert [k["status"] for k in ev["kpis"]] == printed == ["○", "△", "○", "○", "△", "×"]
+    assert run("recalc", out).exit_code == 0
+    rows = _rows(out)
+    assert [r["評価"] for r in rows] == printed and [r["評価（自動）"] for r in rows] == printed
+
+
+def test_a_direction_for_a_kpi_not_in_the_table_is_refused(run, tmp_path):
+    res = run("import", SOURCES / "final_evaluation_constructed.xlsx", tmp_path / "o.xlsx", "--plan", "R2-R6",
+              "--direction", "存在しない指標=減少")
+    assert res.exit_code == 2 and "--direction" in res.stderr
+
+
 def test_mapping_report_as_text_lists_what_was_not_understood(run, tmp_path):
     src = SOURCES / "final_evaluation_constructed.xlsx"
     res = run("import", str(src), str(tmp_path / "o.xlsx"), "--plan", "R2-R6")
@@ -241,7 +260,7 @@ COMMITTED = [("mine_layout", ("--plan", "R2-R6", "--municipality", "美祢市"))
              ("misato_fields", ("--plan", "R8-R12", "--year", "R8", "--municipality", "美郷町", "--sheet", "分野ごとの目標")),
              ("omitama_layout", ("--plan", "R2-R6", "--municipality", "小美玉市")),
              ("final_evaluation_constructed", ("--plan", "R2-R6", "--year", "R6", "--scheme", "three-mark",
-                                               "--municipality", "作成例"))]
+                                               "--municipality", "作成例", "--direction", "放課後児童クラブ待機児童数=減少"))]
 
 
 @pytest.mark.parametrize("name, opts", COMMITTED, ids=[n for n, _ in COMMITTED])
