@@ -377,3 +377,33 @@ def test_bad_output_paths_are_refused_clearly(run, tmp_path, out, message):
 def test_missing_source_is_refused_clearly(run, tmp_path):
     res = run("import", tmp_path / "none.xlsx", tmp_path / "o.xlsx", "--plan", "R2-R6")
     assert res.exit_code == 2 and "見つかりません" in res.stderr
+
+
+def test_the_layout_of_the_issue_imports_without_renaming_a_header(run, tmp_path):
+    """施策 / 事業名 / 重要業績評価指標(KPI) / 基準値(H30) / R2/実績値 … / 目標値(R6まで) / 担当課 / 評価, goal cells merged
+    over their rows, sheet not named KPI."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "総合戦略KPI"
+    ws.append(["基本目標", "施策", "事業名", "重要業績評価指標(KPI)", "基準値(H30)"] + [f"R{n}/実績値" for n in range(2, 7)]
+              + ["目標値(R6まで)", "担当課", "評価"])
+    ws.append(["基本目標1 しごとをつくる", "(1) 創業支援", "創業塾", "創業件数", "3件", "2件", "4件", "5件", "3件", "6件",
+               "5年間に20件", "商工課", "○"])
+    ws.append([None, "(1) 創業支援", "空き店舗活用", "空き店舗の活用数", 1, 0, 1, 1, 2, 1, 8, "商工課", "△"])
+    ws.append(["基本目標2 ひとの流れ", "(1) 移住", "移住相談", "移住相談件数", 120, 130, 150, 160, 170, 180, 200, "企画課", "○"])
+    ws.merge_cells("A2:A3")
+    src = tmp_path / "city.xlsx"
+    wb.save(src)
+    out = tmp_path / "o.xlsx"
+    res = run("import", src, out, "--scheme", "three-mark", "--json")      # the plan comes from the R2..R6 columns
+    assert res.exit_code == 0, res.stderr
+    report = res.json()
+    assert {m["header"] for m in report["not_understood"]} == {"事業名", "評価"}
+    assert report["settings"]["plan_start"] == "R2" and report["settings"]["plan_end"] == "R6"
+    rows = _rows(out)
+    assert [(r["重点戦略"], r["具体的施策"], r["具体的施策名"], r["KPI名"]) for r in rows] == [
+        ("1", "1-1", "創業支援", "創業件数"), ("1", "1-1", "創業支援", "空き店舗の活用数"), ("2", "2-1", "移住", "移住相談件数")]
+    r = rows[0]
+    assert (r["基準値"], r["基準年度"], r["実績値 R2"], r["実績値 R6"], r["目標値"], r["目標年度"], r["担当課"]) == (
+        "3件", "H30", "2件", "6件", "5年間に20件", "R6", "商工課")
+    assert run("validate", out).exit_code == 0

@@ -22,7 +22,8 @@ rules, each stated in the mapping report when used:
   or （上段）目標値（下段）実績値 (then the upper row is the year's target, the lower row its actual);
 - a column of 年度 / 数値 labels pairs two rows into one KPI: years from the 年度 row, figures from the 数値 row;
 - the footnote 「※印の進捗率は (b-a)/(c-a)」 sets 算定式 差分 for the names ending in ※; 「累計」 in a name sets 累計 ○;
-- a goal printed without a number is numbered in order of appearance.
+- a goal printed without a number is numbered in order of appearance; a policy or measure numbered on its own
+  (``(1)`` under goal 2) gets its parent's code (``2-1``), so codes stay unique across goals.
 """
 from __future__ import annotations
 
@@ -704,7 +705,18 @@ def _record(block, group, cols, label_col, level, percent, pct, index) -> dict:
                 v = val(c, r)
                 if v not in (None, ""):
                     rec[k] = v
+    _qualify_codes(rec)
     return rec
+
+
+def _qualify_codes(rec: dict) -> None:
+    """A policy or measure numbered on its own, such as (1) under goal 2, gets its parent's code: 2-1."""
+    parent = rec.get("goal_code")
+    for key in ("policy_code", "measure_code"):
+        code = rec.get(key)
+        if code and parent and re.fullmatch(r"\d+", str(code)):
+            rec[key] = f"{parent}-{code}"
+        parent = rec.get(key) or parent
 
 
 def _put(rec, key, v, percent, pct, index, src):
