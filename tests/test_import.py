@@ -54,8 +54,21 @@ def _typed(v: str):
         return v
 
 
+# the directions Mine's tables do not print, where the target lies below the baseline: only the clerk knows
+MINE_DIRECTIONS = {"要支援・要介護認定率※": "減少", "地域子育て支援拠点延べ利用児童数": "増加",
+                   "放課後子ども教室延べ事業参加人数": "増加", "認知症サポーター養成講座受講者数(年間)": "増加"}
+MINE_OPTS = ("--plan", "R2-R6") + tuple(x for k, v in MINE_DIRECTIONS.items() for x in ("--direction", f"{k}={v}"))
+
+
+def test_mine_asks_for_the_directions_the_table_cannot_tell(run, tmp_path):
+    _, report = _import(run, tmp_path, "mine_layout.xlsx", "--plan", "R2-R6")
+    assert sorted(report["needs_direction"]) == sorted(MINE_DIRECTIONS)
+    assert any("--direction" in n for n in report["notes"])
+
+
 def test_mine_from_its_own_layout_evaluates_to_the_published_counts(run, tmp_path):
-    out, report = _import(run, tmp_path, "mine_layout.xlsx", "--plan", "R2-R6")
+    out, report = _import(run, tmp_path, "mine_layout.xlsx", *MINE_OPTS)
+    assert report["needs_direction"] == []
     assert report["kpis"] == 78
     assert report["not_understood"] == []
     assert [m["target"] for m in report["mapping"]] == [
@@ -65,7 +78,7 @@ def test_mine_from_its_own_layout_evaluates_to_the_published_counts(run, tmp_pat
 
 
 def test_mine_every_kpi_lands_in_the_right_column(run, tmp_path):
-    out, _ = _import(run, tmp_path, "mine_layout.xlsx", "--plan", "R2-R6")
+    out, _ = _import(run, tmp_path, "mine_layout.xlsx", *MINE_OPTS)
     rows = _rows(out)
     with open(MINE_CSV, encoding="utf-8", newline="") as f:
         expected = list(csv.DictReader(f))
@@ -80,6 +93,7 @@ def test_mine_every_kpi_lands_in_the_right_column(run, tmp_path):
         assert got["実績値 R4"] == _typed(exp["actual_R4"])
         assert got["目標値"] == _typed(exp["target"]) and got["目標年度"] == "R6"
         assert got["算定式"] == ("差分" if exp["name"].endswith("※") else None)
+        assert got["方向"] == MINE_DIRECTIONS.get(exp["name"])
     assert [k for k in rows[0] if k.startswith("実績値")] == [f"実績値 R{n}" for n in range(2, 7)]
 
 
@@ -255,7 +269,7 @@ def test_the_option_settles_the_choice(run, tmp_path):
     assert _rows(out)[0]["指標名（元の表）"] == "a"   # the other candidate is kept as-is, marked as the source's
 
 
-COMMITTED = [("mine_layout", ("--plan", "R2-R6", "--municipality", "美祢市")),
+COMMITTED = [("mine_layout", MINE_OPTS + ("--municipality", "美祢市")),
              ("misato_layout", ("--plan", "R8-R12", "--municipality", "美郷町", "--sheet", "地域再生計画指標")),
              ("misato_fields", ("--plan", "R8-R12", "--year", "R8", "--municipality", "美郷町", "--sheet", "分野ごとの目標")),
              ("omitama_layout", ("--plan", "R2-R6", "--municipality", "小美玉市")),

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from . import layout
 from .model import col_letter
-from .values import era_label, fiscal_year
+from .values import NUMBER, era_label, fiscal_year, parse_entry
 
 SCAN_ROWS = 60
 
@@ -78,6 +78,7 @@ class ImportResult:
     skipped_rows: list[tuple[int, str]]        # rows read past, with why
     notes: list[str]                           # rules applied (e.g. the ※ footnote)
     percent: set = field(default_factory=set)  # (row index, key) of values that were shown as %
+    needs_direction: list = field(default_factory=list)   # KPI names whose direction only the clerk can give
 
     def to_dict(self):
         return {"header_rows": self.header_rows, "kpis": len(self.rows),
@@ -86,7 +87,7 @@ class ImportResult:
                 "mapping": [m.to_dict() for m in self.mapping],
                 "not_understood": [m.to_dict() for m in self.mapping if not m.understood],
                 "extra_columns": self.extras, "skipped_rows": [{"row": r, "why": w} for r, w in self.skipped_rows],
-                "notes": self.notes, "settings": self.settings}
+                "notes": self.notes, "needs_direction": self.needs_direction, "settings": self.settings}
 
 
 # ---------------------------------------------------------------------------------------------------- 1. merges
@@ -550,6 +551,10 @@ def import_table(block, merges=(), opts: ImportOptions | None = None, percent=fr
         if not any(x["name"] == name for x in st.rows):
             raise ChoiceNeeded(f"--direction の「{name}」という名前のKPIが表にありません。KPI名をそのまま指定してください。")
     notes = []
+    needs = needs_direction(st.rows)
+    if needs:
+        notes.append("次のKPIは目標値が基準値より小さく、増加・減少のどちらが望ましいかが表からは分かりません。"
+                     "--direction \"KPI名=減少\"（または =増加）で指定してください: " + "、".join(needs))
     if star_rule:
         notes.append("表の注記「※印の進捗率は (b-a)/(c-a)」により、KPI名が※で終わる指標の算定式を「差分」にしました。")
     if st.cumulative_named:
@@ -561,7 +566,22 @@ def import_table(block, merges=(), opts: ImportOptions | None = None, percent=fr
     years = sorted(plan | st.actual_years)
     target_years = sorted(st.target_years | plan) if st.target_years else []
     return ImportResult(settings, st.rows, years, target_years, st.extras, st.mapping, header_rows, st.skipped, notes,
-                        st.percent)
+                        st.percent, needs)
+
+
+def needs_direction(rows) -> list[str]:
+    """KPIs whose direction the table does not give and the figures cannot tell: the target lies below the
+    baseline (less is better, or a decline accepted?).  Only the clerk knows (DOMAIN: 放課後子ども教室)."""
+    out = []
+    for rec in rows:
+        if rec.get("direction"):
+            continue
+        base = parse_entry(rec.get("baseline"), rec.get("unit"))
+        target = parse_entry(rec.get("target"), rec.get("unit"))
+        if base.value is not None and target.value is not None and target.kind == base.kind == NUMBER \
+                and target.value < base.value:
+            out.append(rec["name"])
+    return out
 
 
 def _extra_headers(cols, label_col) -> dict[int, str]:
