@@ -164,7 +164,7 @@ def test_constructed_table_computes_the_marks_it_prints(run, tmp_path):
                      "--scheme", "three-mark", "--direction", "放課後児童クラブ待機児童数=減少")
     printed = [r["評価"] for r in _rows(out)]
     ev = run("evaluate", out, "--json").json()
-    assert [k["status"] for k in ev["kpis"]] == printed == ["○", "△", "○", "○", "△", "×"]
+    assert [k["status"] for k in ev["kpis"]] == printed == ["○", "△", "○", "○", "○", "×"]
     assert run("recalc", out).exit_code == 0
     rows = _rows(out)
     assert [r["評価"] for r in rows] == printed and [r["評価（自動）"] for r in rows] == printed
