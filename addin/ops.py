@@ -72,9 +72,10 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         kpis, f, geometry = read_kpis(block, kpi_sheet, percent, markers=markers, settings=settings)
         findings.extend(f)
         last_row = len(block)
-        geometry["header_values"] = list(block[geometry["header_row"] - 1]) if geometry else []
-        geometry["width"] = max((c for row in block for c, v in enumerate(row, start=1) if v not in (None, "")),
-                                default=0)
+        if geometry:   # the header row as typed and the table's width: where the tool may add its own columns
+            geometry["header_values"] = list(block[geometry["header_row"] - 1])
+            geometry["width"] = max((c for row in block for c, v in enumerate(row, start=1) if v not in (None, "")),
+                                    default=0)
     if scheme is None and resolve_scheme is not None:
         scheme = resolve_scheme(settings)
     ev = evaluate(kpis, settings, scheme, findings)

@@ -76,3 +76,15 @@ def test_year_column_outside_the_plan(run, sample_copy):
     out = [f for f in findings if f["code"] == "year_outside_plan"]
     assert len(out) == 1 and "R9" in out[0]["message"] and "R2～R6" in out[0]["message"]
     assert res.exit_code == 0     # a warning: the other KPIs are evaluated as before
+
+
+def test_recalc_on_a_sheet_without_a_header_row_reports_it_and_writes_no_column(run, sample_copy):
+    def clear(ws):
+        for c in ws[layout.HEADER_ROW]:
+            c.value = None
+    _edit(sample_copy, clear)
+    res = run("recalc", sample_copy)
+    assert res.exit_code == 1, res.stderr
+    assert "見出し行が見つからない" in res.output and "予期しない" not in res.stderr
+    ws = load_workbook(sample_copy)[layout.SHEET_KPI]
+    assert all(c.value is None for c in ws[layout.HEADER_ROW])
