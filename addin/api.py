@@ -36,12 +36,15 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
     book = FileBook(path)
     before = _snapshot(book.wb)
     loaded = ops.recalc(book, lambda s: resolve_scheme(s, scheme, path.parent))
-    owned_cols = set(loaded.geometry.get("columns", {}).get(c.key) for c in layout.COMPUTED_COLUMNS)
+    owned_cols = set(loaded.written.get("columns", {}).values())
+    owned_sheets = set(loaded.written.get("sheets", {}).values())
     header_row = loaded.geometry.get("header_row")
 
     def verify(tmp: Path):
         after = _snapshot(open_workbook(tmp))
         for sheet, block in before.items():
+            if sheet in owned_sheets:
+                continue
             new = after.get(sheet)
             if new is None:
                 raise WorkbookError(f"保存の確認で、シート「{sheet}」が見つかりません。書き込みを中止しました（元のファイルは変更していません）。")
@@ -60,8 +63,8 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
 
 
 def _snapshot(wb) -> dict[str, list[list]]:
-    """Every value of every sheet the clerk owns (the tool's own sheets excluded)."""
-    return {ws.title: sheet_block(ws)[0] for ws in wb.worksheets if ws.title not in layout.OWNED_SHEETS}
+    """Every value of every sheet (the sheets the tool replaces are skipped when comparing)."""
+    return {ws.title: sheet_block(ws)[0] for ws in wb.worksheets}
 
 
 def export_file(path, out_dir, formats=None, scheme: str | None = None):

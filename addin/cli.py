@@ -57,7 +57,9 @@ def cmd_recalc(args) -> int:
     print(tally_text(ev))
     errors = [f for f in ev.findings if f.severity == ERROR]
     warnings = [f for f in ev.findings if f.severity == WARNING]
-    print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「KPI達成状況」「検証結果」）。"
+    sheets = loaded.written.get("sheets", {})
+    print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「{sheets.get('summary', 'KPI達成状況')}」"
+          f"「{sheets.get('findings', '検証結果')}」）。"
           f"元のファイルは「{backup.name}」に保存しました。")
     if errors or warnings:
         print(f"エラー {len(errors)}件・警告 {len(warnings)}件: シート「検証結果」を確認してください。")
@@ -95,12 +97,86 @@ def cmd_schemes(args) -> int:
 
 def cmd_template(args) -> int:
     from .book.template import build_template
+    from .core.importer import ChoiceNeeded, parse_plan
     out = Path(args.out)
     if out.exists() and not args.force:
         raise KpiError(f"「{out}」は既にあります。上書きする場合は --force を付けてください。")
-    build_template().save(out)
+    try:
+        plan = parse_plan(args.plan) if args.plan else None
+    except ChoiceNeeded as e:
+        raise KpiError(str(e)) from e
+    build_template(plan, args.yearly_targets).save(out)
     print(f"テンプレートを「{out}」に作成しました。")
     return EXIT_OK
+
+
+# --- kpi import / kpi add-year (issue 11) ---------------------------------------------------------------------
+
+def cmd_import(args) -> int:
+    from .book.importer import import_file
+    from .core.importer import ChoiceNeeded, ImportOptions, parse_direction, parse_plan
+    from .core.values import fiscal_year
+    try:
+        opts = ImportOptions(header_row=args.header_row, plan=parse_plan(args.plan) if args.plan else None,
+                             year=fiscal_year(args.year) if args.year else None, municipality=args.municipality or "",
+                             scheme=args.scheme or "", name_column=args.name_column or "",
+                             directions=dict(parse_direction(d) for d in args.direction or ()))
+    except ChoiceNeeded as e:
+        raise KpiError(str(e)) from e
+    if args.year and opts.year is None:
+        raise KpiError(f"--year「{args.year}」を年度として読み取れません。R6 や 2024 のように指定してください。")
+    if args.scheme:
+        from .config import resolve_scheme
+        from .core.model import Settings
+        resolve_scheme(Settings(), args.scheme, Path(args.source).parent)   # an unknown scheme stops here
+    result = import_file(args.source, args.out, opts, sheet=args.sheet, force=args.force)
+    if args.json:
+        print(json.dumps(dict(result.to_dict(), source=str(args.source), out=str(args.out)), ensure_ascii=False,
+                         indent=2))
+        return EXIT_OK
+    print(f"「{args.source}」の表（見出し {'・'.join(f'{r}行目' for r in result.header_rows)}）から"
+          f"KPI {len(result.rows)}件を「{args.out}」に取り込みました。元のファイルは変更していません。")
+    print("列の対応:")
+    for m in result.mapping:
+        mark = "  " if m.understood else "？"
+        print(f"{mark}{m.column}列「{m.header}」→ {m.target}" + (f"（{m.note}）" if m.note else ""))
+    missing = [m for m in result.mapping if not m.understood]
+    if missing:
+        print(f"理解できなかった列 {len(missing)}件は、そのまま追加の列に残しました: "
+              + "、".join(f"「{m.header}」" for m in missing))
+    for n in result.notes:
+        print(f"注: {n}")
+    if result.skipped_rows:
+        print("読み飛ばした行: " + "、".join(f"{r}行目（{w}）" for r, w in result.skipped_rows[:20])
+              + (" ほか" if len(result.skipped_rows) > 20 else ""))
+    print(f"次に: kpi validate {args.out} で入力を確かめ、方向・算定式など表にない項目を入力してください。")
+    return EXIT_OK
+
+
+def cmd_add_year(args) -> int:
+    from .book.plan import add_year
+    added = add_year(args.file, args.year)
+    print(f"「{args.file}」のシート「KPI」に {added.header} の列（{added.column}列）を追加しました。"
+          f"元のファイルは「{added.backup.name}」に保存しました。")
+    if added.plan_end_changed:
+        print(f"計画期間が{added.header.split()[-1]}を含むよう、設定シートの計画期間を変更しました。")
+    return EXIT_OK
+
+
+def _import_arguments(sp) -> None:
+    sp.add_argument("source", help="取り込むブック（.xlsx）。読むだけで変更しません")
+    sp.add_argument("out", help="作成するKPI管理ブック（.xlsx）")
+    sp.add_argument("--sheet", help="KPIの表があるシート（シートが複数あるとき）")
+    sp.add_argument("--header-row", type=int, help="見出し行の行番号（自動で決まらないとき）")
+    sp.add_argument("--name-column", help="KPI名の列（列の記号か見出しの文字）。候補が複数あるとき")
+    sp.add_argument("--plan", help="計画期間（例: R2-R6）。実績値の列を年度ごとに用意します")
+    sp.add_argument("--year", help="評価年度（例: R6）")
+    sp.add_argument("--scheme", help="評価方式（four-class / three-mark / letter / JSONファイル）")
+    sp.add_argument("--municipality", help="自治体名")
+    sp.add_argument("--direction", action="append", metavar="KPI名=減少",
+                    help="表にない方向（増加/減少/維持）をKPIごとに指定（繰り返し可）")
+    sp.add_argument("--json", action="store_true", help="列の対応をJSONで出力")
+    sp.add_argument("--force", action="store_true", help="既存のファイルを上書き")
 
 
 def cmd_install_addin(args) -> int:
@@ -165,6 +241,8 @@ COMMANDS = {
     "template": (cmd_template, "空のKPI管理テンプレート（.xlsx）を作成します。"),
     "split": (cmd_split, "担当課ごとの照会ファイル（評価年度の実績値だけを入力できる .xlsx）を作成します（元のブックは変更しません）。"),
     "merge": (cmd_merge, "担当課から返ってきた照会ファイルを検証し、正しい回答だけを元のブックに取り込みます（シート「回収状況」を更新）。"),
+    "import": (cmd_import, "自治体独自の様式のKPIの表を読み取り、KPI管理ブック（テンプレート形式）を新しく作成します（元のファイルは変更しません）。"),
+    "add-year": (cmd_add_year, "KPI管理ブックに次の年度の実績値の列を追加します（バックアップを作成）。"),
     "install-addin": (cmd_install_addin, "Excelアドイン（KPIAddin.xlam）と設定ファイルをこのユーザーにインストールします（Windows）。"),
 }
 
@@ -190,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "template":
             sp.add_argument("out", help="作成するファイル名（.xlsx）")
             sp.add_argument("--force", action="store_true", help="既存のファイルを上書き")
+            sp.add_argument("--plan", help="計画期間（例: R2-R6）。年度ごとの実績値の列を作ります（既定: R7-R11）")
+            sp.add_argument("--yearly-targets", action="store_true", help="年度ごとの目標値の列も作る")
         if name == "split":
             sp.add_argument("file", help="KPI管理ブック（.xlsx）")
             sp.add_argument("--out", required=True, help="照会ファイルを作るフォルダー")
@@ -199,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("file", help="KPI管理ブック（.xlsx）: 回答を取り込む元のブック")
             sp.add_argument("answers", nargs="+", help="返ってきた照会ファイル（.xlsx、複数可）")
             sp.add_argument("--json", action="store_true", help="結果をJSONで出力")
+        if name == "import":
+            _import_arguments(sp)
+        if name == "add-year":
+            sp.add_argument("file", help="KPI管理ブック（.xlsx）")
+            sp.add_argument("--year", help="追加する年度（既定: 最後の実績値の列の次の年度）")
         if name == "install-addin":
             sp.add_argument("--python", help="アドインが使うPythonのパス（既定: このPython）")
     return p

@@ -8,10 +8,10 @@ with one call and each output block written with one call, so the cost does not 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from .core import layout
+from .core import layout, ownership
 from .core.evaluate import Evaluation, evaluate
 from .core.findings import ERROR, WARNING, Finding
 from .core.render import SheetPlan, findings_plan, summary_plan
@@ -37,6 +37,12 @@ class Book(Protocol):
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
 
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names → what they refer to (e.g. ``'KPI'!$X$4``)."""
+
+    def set_defined_names(self, names: dict[str, str | None]) -> None:
+        """Set hidden, workbook-scoped defined names; ``None`` deletes the name."""
+
     # Optional (the live adapter has them): ``begin_write(sheets)`` raises KpiError before anything is touched
     # when these sheets cannot be written, and lifts a sheet's protection; ``end_write()`` puts it back.
 
@@ -46,6 +52,7 @@ class Loaded:
     evaluation: Evaluation
     geometry: dict
     last_row: int
+    written: dict = field(default_factory=dict)   # what write_results wrote: columns, sheets (kind → name)
 
 
 def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=None) -> Loaded:
@@ -66,12 +73,22 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         kpis, geometry, last_row = [], {}, 0
     else:
         block, percent = book.read_block(kpi_sheet)
-        kpis, f, geometry = read_kpis(block, kpi_sheet, percent)
+        markers = ownership.marked_columns(book.defined_names(), kpi_sheet)
+        kpis, f, geometry = read_kpis(block, kpi_sheet, percent, markers=markers, settings=settings)
         findings.extend(f)
         last_row = len(block)
+        if geometry:   # the header row as typed and the table's width: where the tool may add its own columns
+            geometry["header_values"] = list(block[geometry["header_row"] - 1])
+            geometry["width"] = max((c for row in block for c, v in enumerate(row, start=1) if v not in (None, "")),
+                                    default=0)
     if scheme is None and resolve_scheme is not None:
         scheme = resolve_scheme(settings)
     ev = evaluate(kpis, settings, scheme, findings)
+    repeated = geometry.get("repeated_codes") if geometry else None
+    if repeated:  # a missing column is reported once for the table (required_columns), not once per KPI
+        ev.findings = [f for f in ev.findings if f.code not in repeated]
+        for r in ev.results:
+            r.findings = [f for f in r.findings if f.code not in repeated]
     return Loaded(ev, geometry, last_row)
 
 
@@ -131,25 +148,34 @@ def highlight_rules(geometry: dict, last_row: int) -> list[tuple[str, str, str]]
     ]
 
 
-def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> None:
-    """Write the given computed columns of every KPI row (one call per column) and the highlight rules."""
+def _write_kpi_columns(book: Book, loaded: Loaded, keys: tuple[str, ...]) -> dict[str, int]:
+    """Write the given computed columns of every KPI row (one call per column) and the highlight rules.
+
+    Only the tool's marked columns are written (core.ownership); a computed column the table lacks is added at
+    the right end of the table and marked.  Returns computed key → column."""
     ev, g = loaded.evaluation, loaded.geometry
     if not g or layout.SHEET_KPI not in book.sheet_names():
-        return
+        return {}
     values = computed_cells(ev)
     cols = dict(g["columns"])
     headers = {}
-    next_col = max(list(cols.values()) + list(g.get("actual_columns", {}).values()) + [0]) + 1
+    next_col = max(list(cols.values()) + list(g.get("actual_columns", {}).values())
+                   + list(g.get("target_columns", {}).values()) + [g.get("width", 0)]) + 1
+    header_values = list(g.get("header_values", []))
     for col in layout.COMPUTED_COLUMNS:
         if col.key not in cols:
             cols[col.key] = next_col
-            headers[next_col] = col.header
+            headers[next_col] = ownership.own_header(col, header_values)
             next_col += 1
     first = g["header_row"] + 1
     last = max([loaded.last_row] + list(values))
     columns = {cols[k]: [values.get(r, {}).get(k) for r in range(first, last + 1)] for k in keys}
     book.write_columns(layout.SHEET_KPI, first, columns, headers, g["header_row"], {cols["progress"]: "0.0%"})
     book.set_highlights(layout.SHEET_KPI, highlight_rules(dict(g, columns=cols), last))
+    computed = {c.key: cols[c.key] for c in layout.COMPUTED_COLUMNS}
+    book.set_defined_names({ownership.column_marker(k): ownership.cell_ref(layout.SHEET_KPI, c, g["header_row"])
+                            for k, c in computed.items()})
+    return computed
 
 
 # ---------------------------------------------------------------------------------------------- operations
@@ -161,6 +187,18 @@ class Operation:
     columns: tuple[str, ...]
     sheets: tuple[str, ...]
     runs_with_errors: bool
+
+
+def owned_sheet(book: Book, kind: str, default: str) -> str:
+    """The name of the tool's generated sheet: the marked one; else ``default`` when free or written by the tool
+    before markers existed; else another name (a clerk's sheet of that name is never replaced)."""
+    names = book.sheet_names()
+    ref = ownership.parse_ref(book.defined_names().get(ownership.SHEET_MARKERS[kind], ""))
+    if ref and ref[0] in names:
+        return ref[0]
+    if default not in names or ownership.sheet_is_tools(kind, book.read_block(default)[0]):
+        return default
+    return ownership.free_sheet_name(default, names)
 
 
 #: 検証: only the 検証 column, its highlights and the 検証結果 sheet; progress and status stay as they were.
@@ -175,25 +213,40 @@ EXPORT = Operation("export", (), (), runs_with_errors=True)
 OPERATIONS = {op.name: op for op in (VALIDATE, RECALC, EXPORT)}
 
 
-def _write(book: Book, loaded: Loaded, op: Operation) -> None:
+def _write(book: Book, loaded: Loaded, op: Operation) -> dict:
+    """Write what ``op`` names.  The generated sheets go to the tool's own (marked) sheets, never over a clerk's
+    sheet of the same name (see owned_sheet); returns and stores in ``loaded.written`` what was written."""
     if not (op.columns or op.sheets):
-        return
-    targets = tuple(([layout.SHEET_KPI] if op.columns else []) + list(op.sheets))
+        return {}
+    ev = loaded.evaluation
+    names: dict[str, str] = {}
+    for kind, default in (("summary", layout.SHEET_SUMMARY), ("findings", layout.SHEET_FINDINGS)):
+        if default in op.sheets:
+            name = owned_sheet(book, kind, default)
+            if name in names.values():
+                name = ownership.free_sheet_name(default, book.sheet_names() + list(names.values()))
+            names[kind] = name
+    targets = tuple(([layout.SHEET_KPI] if op.columns else []) + list(names.values()))
     begin, end = getattr(book, "begin_write", None), getattr(book, "end_write", None)
     if begin is not None:
         begin(targets)  # refuses before anything is touched
+    written: dict = {"columns": {}, "sheets": {}}
     try:
         if op.columns:
-            _write_kpi_columns(book, loaded, op.columns)
-        ev = loaded.evaluation
+            written["columns"] = _write_kpi_columns(book, loaded, op.columns)
         after = layout.SHEET_KPI
-        for sheet in op.sheets:
-            plan = summary_plan(ev) if sheet == layout.SHEET_SUMMARY else findings_plan(ev.findings)
+        for kind, name in names.items():
+            plan = summary_plan(ev) if kind == "summary" else findings_plan(ev.findings)
+            plan.name = name
             book.replace_sheet(plan, after=after)
-            after = sheet
+            book.set_defined_names({ownership.SHEET_MARKERS[kind]: ownership.cell_ref(name, 1, 1)})
+            written["sheets"][kind] = name
+            after = name
     finally:
         if end is not None:
             end()
+    loaded.written = written
+    return written
 
 
 def validate(book: Book, resolve_scheme=None, write: bool = True) -> Loaded:

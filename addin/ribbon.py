@@ -37,25 +37,29 @@ def _counts(ev) -> str:
 
 
 def validate(book) -> str:
-    """検証 (ops.VALIDATE): the 検証 column, its highlights and the 検証結果 sheet; no typed value changes."""
+    """検証 (ops.VALIDATE): the 検証 column, its highlights and the tool's own 検証結果 sheet (a clerk's sheet of
+    that name is kept); no typed value changes."""
     from . import ops
     from .live import LiveBook
-    ev = ops.validate(LiveBook(book), _resolver(book)).evaluation
+    loaded = ops.validate(LiveBook(book), _resolver(book))
+    ev = loaded.evaluation
+    findings_sheet = loaded.written.get("sheets", {}).get("findings", layout.SHEET_FINDINGS)
     if not any(f.severity in (ERROR, WARNING) for f in ev.findings):
         return f"KPI {len(ev.results)}件を検証しました。問題は見つかりませんでした。"
     return (f"KPI {len(ev.results)}件を検証しました。{_counts(ev)}があります。"
-            f"シート「{layout.SHEET_FINDINGS}」のセル番地をクリックすると該当セルへ移動します。")
+            f"シート「{findings_sheet}」のセル番地をクリックすると該当セルへ移動します。")
 
 
 def recalc(book) -> str:
-    """再計算 (ops.RECALC): progress and status, 【KPI達成状況】 and 検証結果."""
+    """再計算 (ops.RECALC): progress and status, 【KPI達成状況】 and 検証結果 (the tool's own sheets)."""
     from . import ops
     from .live import LiveBook
-    ev = ops.recalc(LiveBook(book), _resolver(book)).evaluation
+    loaded = ops.recalc(LiveBook(book), _resolver(book))
+    ev, sheets = loaded.evaluation, loaded.written.get("sheets", {})
     total = ev.tallies["total"]
     summary = "・".join(f"{c} {total.get(c, 0)}" for c in ev.tally_columns)
-    return (f"KPI {len(ev.results)}件を再計算し、シート「{layout.SHEET_SUMMARY}」を作り直しました。\n"
-            f"{summary}\n{_counts(ev)}（シート「{layout.SHEET_FINDINGS}」）")
+    return (f"KPI {len(ev.results)}件を再計算し、シート「{sheets.get('summary', layout.SHEET_SUMMARY)}」を作り直しました。\n"
+            f"{summary}\n{_counts(ev)}（シート「{sheets.get('findings', layout.SHEET_FINDINGS)}」）")
 
 
 def export(book) -> str:

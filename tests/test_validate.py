@@ -473,6 +473,10 @@ def _battery(tmp_path, sheet):
         "settings": {},
         "no_kpi_header": {},
         "no_settings_sheet": {},
+        "no_goal_column": {a1(layout.HEADER_ROW, col["重点戦略"]): "分類"},     # required column missing
+        "empty_table": {},
+        "no_names": {a1(r, col["KPI名"]): None for r in R.values()},      # rows typed, none with a KPI名
+        "year_outside_plan": {a1(layout.HEADER_ROW, col[R4]): "実績値 R9"},
     }
     for name, changes in cases.items():
         path = tmp_path / f"{name}.xlsx"
@@ -490,6 +494,8 @@ def _battery(tmp_path, sheet):
                 c.value = None
         if name == "no_settings_sheet":
             del wb[layout.SHEET_SETTINGS]
+        if name == "empty_table":
+            ws.delete_rows(layout.FIRST_DATA_ROW, ws.max_row)
         wb.save(path)
         yield name, path
 
@@ -504,7 +510,8 @@ BATTERY_CODES = {
     "direction_needed", "direction_inferred", "direction_kind_conflict", "formula_replaced", "formula_inferred",
     "target_wrong_side", "aggregation_conflict",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
-    "settings_invalid", "no_kpis", "missing_sheet",
+    "settings_invalid", "no_kpis", "missing_sheet", "header_not_found", "required_columns", "year_outside_plan",
+    "empty_table",
 }
 
 

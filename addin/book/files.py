@@ -216,3 +216,19 @@ class FileBook:
 
     def set_highlights(self, sheet, cells_by_severity):
         set_highlights(self.wb[sheet], cells_by_severity)
+
+    def defined_names(self) -> dict[str, str]:
+        return {name: dn.attr_text for name, dn in self.wb.defined_names.items() if dn.attr_text}
+
+    def set_defined_names(self, names) -> None:
+        set_defined_names(self.wb, names)
+
+
+def set_defined_names(wb, names) -> None:
+    """Hidden, workbook-scoped defined names (the tool's ownership markers); None deletes a name."""
+    from openpyxl.workbook.defined_name import DefinedName
+    for name, ref in names.items():
+        if ref is None:
+            wb.defined_names.pop(name, None)
+        else:
+            wb.defined_names[name] = DefinedName(name, attr_text=ref, hidden=True)

@@ -13,10 +13,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..core import layout
+from ..core import layout, ownership
 from ..core.render import row_height
-from ..core.values import fiscal_year
+from ..core.values import era_label, fiscal_year
 from . import styles as S
+from .files import set_defined_names
 
 FIXED_TIME = _dt.datetime(2024, 4, 1, 9, 0, 0)  # deterministic document properties
 TEMPLATE_ROWS = 300                              # rows prepared (unlocked, with dropdowns) in the template
@@ -29,9 +30,10 @@ WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 SAMPLE_SOURCE = WORKBOOKS / "samples" / "mine_r4_source.csv"
 
 
-def kpi_columns(actual_years, target_years=()) -> list[tuple[layout.Column, int | None]]:
+def kpi_columns(actual_years, target_years=(), extras=()) -> list[tuple[layout.Column, int | None]]:
     """Input columns with one 実績値 column per fiscal year inserted after 基準年度 (and, when the plan sets a
-    target per year, one 目標値 column per year after 目標年度), then computed columns."""
+    target per year, one 目標値 column per year after 目標年度), the clerk's extra columns carried over by an
+    import (``extras``: their headers), then computed columns."""
     cols: list[tuple[layout.Column, int | None]] = []
     for col in layout.INPUT_COLUMNS:
         cols.append((col, None))
@@ -41,17 +43,20 @@ def kpi_columns(actual_years, target_years=()) -> list[tuple[layout.Column, int 
         if col.key == "target_year":
             for y in target_years:
                 cols.append((layout.Column(f"target_{y}", layout.target_header(y), 10), y))
-    cols.extend((c, None) for c in layout.COMPUTED_COLUMNS)
+    cols.extend((layout.Column(f"extra_{i}", h, 14), None) for i, h in enumerate(extras))
+    for c in layout.COMPUTED_COLUMNS:   # beside a clerk column of the same header, the tool's says （自動）
+        header = ownership.own_header(c, extras)
+        cols.append((c if header == c.header else layout.Column(c.key, header, c.width, computed=True), None))
     return cols
 
 
 def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS,
-                   target_years=()) -> Workbook:
+                   target_years=(), extras=(), actual_years=None) -> Workbook:
     """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>,
     target_<year> for the optional yearly target columns listed in ``target_years``)."""
     start = fiscal_year(settings.get("plan_start")) or 2020
     end = fiscal_year(settings.get("plan_end")) or start + 4
-    years = list(range(start, end + 1))
+    years = list(actual_years) if actual_years is not None else list(range(start, end + 1))
     wb = Workbook()
     wb.properties.creator = ""
     wb.properties.lastModifiedBy = ""
@@ -59,7 +64,10 @@ def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: in
     wb.properties.modified = FIXED_TIME
     wb.properties.title = settings.get("plan_name") or "KPI進捗管理"
     _settings_sheet(wb.active, settings)
-    _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), kpi_columns(years, target_years), rows or [], data_rows, settings)
+    columns = kpi_columns(years, target_years, extras)
+    _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), columns, rows or [], data_rows, settings)
+    set_defined_names(wb, {ownership.column_marker(col.key): ownership.cell_ref(layout.SHEET_KPI, ci, layout.HEADER_ROW)
+                           for ci, (col, _) in enumerate(columns, start=1) if col.computed})
     return wb
 
 
@@ -94,6 +102,11 @@ def _settings_sheet(ws, settings: dict):
     ws.sheet_view.showGridLines = False
 
 
+# what a clerk may still do on the protected KPI sheet: insert and delete their own columns and rows, format,
+# sort and filter (the tool's columns stay locked; Excel refuses to delete a column with locked cells)
+PROTECTION_ALLOWED = ("formatCells", "formatColumns", "formatRows", "insertColumns", "insertRows", "deleteColumns",
+                      "deleteRows", "sort", "autoFilter", "insertHyperlinks")
+
 WRAPPED = ("name", "notes")  # long texts that wrap; names of goals and measures stay on one line
 
 
@@ -104,7 +117,7 @@ def _kpi_sheet(ws, columns, rows, data_rows, settings):
     ws["A1"] = title
     ws["A1"].font = S.font(bold=True, size=14)
     ws["A2"] = ("白い列に入力し、リボン「KPI管理」の［再計算］を押します。灰色の列（進捗率～検証）は自動で書き込まれるため"
-                "編集できません。列の並べ替えや追加をしても、見出しの名前で列を見分けます。")
+                "編集できません。自分の列や行は挿入・削除できます（入力の列は見出しの名前で、自動の列はツールの印で見分けます）。")
     ws["A2"].font = S.font(size=9)
     n_input = sum(1 for c, _ in columns if not c.computed)
     ws.cell(3, 1, "入力").font = S.font(bold=True)
@@ -163,8 +176,7 @@ def _kpi_sheet(ws, columns, rows, data_rows, settings):
     ws.auto_filter.ref = f"A{hr}:{ws.cell(hr, len(columns)).column_letter}{last}"
     ws.row_dimensions[hr].height = 30
     ws.protection.sheet = True
-    for opt in ("formatCells", "formatColumns", "formatRows", "insertRows", "deleteRows", "sort", "autoFilter",
-                "insertHyperlinks"):
+    for opt in PROTECTION_ALLOWED:
         setattr(ws.protection, opt, False)   # False = allowed
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -199,8 +211,14 @@ TEMPLATE_SETTINGS = {"plan_start": "R7", "plan_end": "R11", "scheme": "four-clas
                      "pace_thresholds": "100,80"}
 
 
-def build_template() -> Workbook:
-    return build_workbook(TEMPLATE_SETTINGS)
+def build_template(plan: tuple[int, int] | None = None, yearly_targets: bool = False) -> Workbook:
+    """The empty template; ``plan`` (first, last fiscal year) gives one 実績値 column per year of the plan (and,
+    with ``yearly_targets``, one 目標値 column per year) and fills the settings sheet's plan period."""
+    settings = dict(TEMPLATE_SETTINGS)
+    if plan:
+        settings["plan_start"], settings["plan_end"] = era_label(plan[0]), era_label(plan[1])
+    start, end = fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"])
+    return build_workbook(settings, target_years=range(start, end + 1) if yearly_targets else ())
 
 
 def build_mine_sample(source: Path = SAMPLE_SOURCE) -> Workbook:

@@ -158,6 +158,19 @@ _TYPES = [
                 "設定「{field}」の値「{entry}」が正しくありません。{hint}"),
     FindingType("no_kpis", ERROR, "KPIがない",
                 "シート「{sheet}」にKPIの行が見つかりません。見出し行（KPI名・単位…）の下に入力してください。"),
+    # the table as a whole (one finding each, not one per KPI)
+    FindingType("header_not_found", ERROR, "見出し行が見つからない",
+                "シート「{sheet}」の先頭{rows}行に、KPIの表の見出し行（KPI名と、単位・基準値・目標値などの列名が並ぶ行）が"
+                "見つかりません。見出しには次の名前が使えます: {understood}。"
+                "自治体独自の様式の表は kpi import で取り込めます。"),
+    FindingType("required_columns", ERROR, "必要な列がない",
+                "KPIの表（見出し行 {row}行目）に {missing} の列がありません。見出し行にある列: {found}。"
+                "次の名前の見出しであれば読み取れます: {understood}。"),
+    FindingType("empty_table", INFO, "KPIの行がまだない",
+                "KPIの表（見出し {row}行目）の下にKPIの行がまだありません。見出し行の下に1行1指標で入力してください。"),
+    FindingType("year_outside_plan", WARNING, "計画期間外の年度の列",
+                "{kind}の列「{entry}」の年度 {year} は計画期間（{start}～{end}）の外です。設定シートの計画期間か"
+                "列の見出しを確認してください。"),
     FindingType("missing_sheet", ERROR, "シートがない",
                 "シート「{sheet}」が見つかりません。テンプレートのシート名のままにしてください。"),
     # collecting the figures from the departments (kpi split / kpi merge): nothing of a refused row is written

@@ -10,7 +10,8 @@ import unicodedata
 from . import layout
 from .findings import Finding
 from .model import Kpi, Settings, a1
-from .values import fiscal_span, fiscal_year, parse_entry
+from .ownership import adopt_template_columns
+from .values import era_label, fiscal_span, fiscal_year, parse_entry
 
 
 def _text(v) -> str:
@@ -71,24 +72,41 @@ def read_settings(block, sheet=layout.SHEET_SETTINGS) -> tuple[Settings, list[Fi
     return s, findings
 
 
+HEADER_SCAN_ROWS = 30
+
+
 def find_header(block) -> int | None:
     """Row number of the KPI table's header: the first row naming KPI名 and at least two other known columns."""
-    for r, row in enumerate(block[:30], start=1):
+    for r, row in enumerate(block[:HEADER_SCAN_ROWS], start=1):
         keys = {col.key for v in row if (col := layout.column_for_header(v))}
         if "name" in keys and len(keys) >= 3:
             return r
     return None
 
 
+def _header_candidate(block) -> int | None:
+    """A row that looks like the header although KPI名 is missing (three or more known columns or year columns)."""
+    for r, row in enumerate(block[:HEADER_SCAN_ROWS], start=1):
+        n = sum(1 for v in row if layout.column_for_header(v) or layout.actual_year_of_header(v)
+                or layout.target_year_of_header(v))
+        if n >= 3:
+            return r
+    return None
+
+
 def map_columns(header_row, target_cols: dict[int, int] | None = None) -> tuple[dict[str, int], dict[int, int]]:
-    """Field key → column, and fiscal year → column of each yearly actual (and, into ``target_cols`` when
-    given, fiscal year → column of each yearly target 目標値 R3)."""
+    """Field key → column of each input field, and fiscal year → column of each yearly actual (and, into
+    ``target_cols`` when given, fiscal year → column of each yearly target 目標値 R3).
+
+    A header equal to one of the tool's computed columns (評価, 進捗率, 検証 …) is not mapped: which columns the tool
+    owns is decided by its markers only (core.ownership); such a column is the clerk's."""
     cols: dict[str, int] = {}
     actual_cols: dict[int, int] = {}
     for c, v in enumerate(header_row, start=1):
         col = layout.column_for_header(v)
         if col is not None:
-            cols.setdefault(col.key, c)
+            if not col.computed:
+                cols.setdefault(col.key, c)
             continue
         y = layout.actual_year_of_header(v)
         if y is not None:
@@ -100,19 +118,77 @@ def map_columns(header_row, target_cols: dict[int, int] | None = None) -> tuple[
     return cols, actual_cols
 
 
+# the columns a KPI table cannot do without: (what is missing, is it there?)
+REQUIRED = (
+    ("KPI名", lambda cols, act, tgt: "name" in cols),
+    ("重点戦略", lambda cols, act, tgt: "goal_code" in cols),
+    ("目標値", lambda cols, act, tgt: "target" in cols or bool(tgt)),
+    ("実績値（年度ごとの列）", lambda cols, act, tgt: bool(act)),
+)
+# per-KPI findings that only repeat a missing column (reported once for the table instead)
+MISSING_COLUMN_CODES = {"KPI名": "missing_name", "重点戦略": "missing_goal", "目標値": "missing_target",
+                        "実績値（年度ごとの列）": "missing_actual"}
+
+
+def _understood_names() -> str:
+    parts = []
+    for key, label in (("name", "KPI名"), ("goal_code", "重点戦略"), ("target", "目標値")):
+        col = next(c for c in layout.INPUT_COLUMNS if c.key == key)
+        parts.append(f"{label}（{'・'.join((col.header,) + col.aliases)}）")
+    parts.append("実績値（実績値 R4・R4実績 など年度ごとの列）")
+    return "、".join(parts)
+
+
+def table_findings(block, header: int, cols, actual_cols, target_cols, settings=None,
+                   sheet=layout.SHEET_KPI) -> tuple[list[Finding], set[str]]:
+    """Findings about the table as a whole, once each: required columns missing (with the headers found and the
+    names that would be understood, at the header row), yearly columns outside the plan period.  Also returns
+    the codes of per-KPI findings that only repeat a missing column."""
+    findings: list[Finding] = []
+    missing = [label for label, present in REQUIRED if not present(cols, actual_cols, target_cols)]
+    if missing:
+        found = [_text(v) for v in block[header - 1] if _text(v)]
+        findings.append(Finding("required_columns", sheet, a1(header, 1), row=header, params={
+            "missing": "・".join(missing), "row": header, "found": "、".join(found) or "（なし）",
+            "understood": _understood_names()}))
+    start = getattr(settings, "plan_start", None)
+    end = getattr(settings, "plan_end", None)
+    if start and end:
+        for kind, years in (("実績値", actual_cols), ("目標値", target_cols)):
+            for y, c in sorted(years.items()):
+                if not start <= y <= end:
+                    findings.append(Finding("year_outside_plan", sheet, a1(header, c), block[header - 1][c - 1],
+                                            row=header, params={"year": era_label(y), "kind": kind,
+                                                                "start": era_label(start), "end": era_label(end)}))
+    return findings, {MISSING_COLUMN_CODES[m] for m in missing}
+
+
 _CODE_FIELDS = ("kpi_id", "goal_code", "policy_code", "measure_code")
 _TEXT_FIELDS = ("goal_name", "policy_name", "measure_name", "department", "notes", "status_override")
 
 
-def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple[list[Kpi], list[Finding], dict]:
-    """KPI records from the KPI sheet's block.  Also returns the table geometry (header row, columns)."""
+def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset(), markers: dict[str, int] | None = None,
+              settings=None) -> tuple[list[Kpi], list[Finding], dict]:
+    """KPI records from the KPI sheet's block.  Also returns the table geometry (header row, columns).
+
+    ``markers`` are the tool's marked computed columns (key → column, core.ownership); without any, the
+    template's own computed band is adopted (migration of unmarked workbooks)."""
     findings: list[Finding] = []
     header = find_header(block)
     if header is None:
-        return [], [Finding("no_kpis", sheet, "", params={"sheet": sheet})], {}
+        header = _header_candidate(block)
+        if header is None:
+            return [], [Finding("header_not_found", sheet, "", params={"sheet": sheet, "rows": HEADER_SCAN_ROWS,
+                                                                     "understood": _understood_names()})], {}
     target_cols: dict[int, int] = {}
     cols, actual_cols = map_columns(block[header - 1], target_cols)
-    geometry = {"header_row": header, "columns": cols, "actual_columns": actual_cols, "target_columns": target_cols}
+    f, repeated = table_findings(block, header, cols, actual_cols, target_cols, settings, sheet)
+    findings.extend(f)
+    computed = dict(markers) if markers else adopt_template_columns(
+        block, header, set(cols.values()) | set(actual_cols.values()) | set(target_cols.values()))
+    cols.update(computed)
+    geometry = {"header_row": header, "columns": cols, "actual_columns": actual_cols, "target_columns": target_cols,
+                "marked": bool(markers), "repeated_codes": repeated}
     input_cols = ([cols[c.key] for c in layout.INPUT_COLUMNS if c.key in cols] + list(actual_cols.values())
                   + list(target_cols.values()))
     input_fields = {k: c for k, c in cols.items() if not layout.is_computed(k)}
@@ -124,7 +200,8 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
             continue
         name = _text(raw.get("name"))
         if not name:
-            findings.append(Finding("missing_name", sheet, a1(r, cols.get("name", 1)), row=r))
+            if "name" in cols:  # without a KPI名 column the table finding says it once
+                findings.append(Finding("missing_name", sheet, a1(r, cols["name"]), row=r))
             continue
         k = Kpi(row=r, name=name)
         k.raw = dict(raw)
@@ -175,6 +252,12 @@ def read_kpis(block, sheet=layout.SHEET_KPI, percent_cells=frozenset()) -> tuple
                 # typed as 70.7% (text) or as 0.707 in a % cell → fraction
                 k.published_progress = e.value / 100 if (e.percent_sign or isinstance(pp, str)) else e.value
         kpis.append(k)
+    if not kpis and "name" in cols:
+        # nothing typed yet (a new template): information; rows typed without any KPI名: no KPI could be read
+        if any(fi.code == "missing_name" for fi in findings):
+            findings.append(Finding("no_kpis", sheet, a1(header, cols["name"]), row=header, params={"sheet": sheet}))
+        else:
+            findings.append(Finding("empty_table", sheet, a1(header, 1), row=header, params={"row": header}))
     return kpis, findings, geometry
 
 

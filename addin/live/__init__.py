@@ -181,6 +181,12 @@ class LiveBook:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
+    def defined_names(self) -> dict[str, str]:
+        return _defined_names(self.book)
+
+    def set_defined_names(self, names) -> None:
+        _set_defined_names(self.book, names)
+
     def set_highlights(self, sheet, rules):
         from ..ops import HIGHLIGHT_COLOURS
         sht = self.sheets[sheet]
@@ -260,3 +266,26 @@ def attach(hwnd: int | str, fullname: str):
         if book.api.FullName.lower() == fullname.lower():
             return book
     raise KpiError("対象のブックが Excel で見つかりません。ブックを開き直してから、もう一度ボタンを押してください。")
+
+
+def _defined_names(book) -> dict[str, str]:
+    out = {}
+    for n in book.names:
+        ref = n.refers_to or ""
+        out[n.name] = ref[1:] if ref.startswith("=") else ref
+    return out
+
+
+def _set_defined_names(book, names) -> None:
+    existing = {n.name: n for n in book.names}
+    for name, ref in names.items():
+        old = existing.get(name)
+        if old is not None:
+            old.delete()
+        if ref is None:
+            continue
+        new = book.names.add(name, "=" + ref)
+        try:
+            new.api.Visible = False   # hidden: the clerk's Name Manager does not list the tool's markers
+        except Exception:  # macOS: the name stays visible, it still works
+            pass
