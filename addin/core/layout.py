@@ -84,6 +84,7 @@ def is_computed(key: str) -> bool:
 
 
 ACTUAL_HEADER = "実績値"
+HEADER_MAX_CHARS = 40  # a yearly column header (実績値 R2, 目標値(令和6年度)) is far shorter
 _ACTUAL_RE = re.compile(r"^(?:実績値?|実績)\s*[\(（]?\s*(?P<y>.+?)\s*[\)）]?\s*(?:実績値?)?$|^(?P<y2>.+?)\s*実績値?$")
 
 
@@ -97,6 +98,8 @@ def actual_year_of_header(text: object) -> int | None:
     if not isinstance(text, str):
         return None
     t = unicodedata.normalize("NFKC", text).strip()
+    if len(t) > HEADER_MAX_CHARS:  # no year header is this long; the regex would backtrack quadratically
+        return None
     m = _ACTUAL_RE.match(t)
     if not m:
         return None
@@ -118,6 +121,8 @@ def target_year_of_header(text: object) -> int | None:
     if not isinstance(text, str):
         return None
     t = unicodedata.normalize("NFKC", text).strip()
+    if len(t) > HEADER_MAX_CHARS:  # no year header is this long; the regex would backtrack quadratically
+        return None
     m = _TARGET_RE.match(t)
     if not m:
         return None
