@@ -5,6 +5,7 @@ Reads each sheet once (one pass over its cells); writes only computed columns of
 """
 from __future__ import annotations
 
+import io
 import zipfile
 from copy import copy
 from pathlib import Path
@@ -22,19 +23,22 @@ from . import styles as S
 HIGHLIGHT_MARK = 'ISTEXT("kpi-addin-check")'  # formula that identifies the tool's own highlight rules
 
 
-def open_workbook(path, data_only: bool = False):
-    """Open an .xlsx for reading or updating; every failure becomes a WorkbookError in Japanese."""
+def open_workbook(path, data_only: bool = False, data: bytes | None = None):
+    """Open an .xlsx for reading or updating; every failure becomes a WorkbookError in Japanese.
+
+    The file (or ``data``, its bytes already read) passes ``guard`` first: format, zip bomb and DTD checks
+    before any parsing."""
+    from . import guard
     path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"ファイル「{path}」が見つかりません。パスを確認してください。")
-    if path.suffix.lower() in (".xls",):
-        raise WorkbookError(f"「{path.name}」は古い形式（.xls）です。Excelで「.xlsx」形式で保存し直してください。")
+    if data is None:
+        data = guard.read_bytes(path)
+    guard.open_package(data, name=path).close()
     try:
-        return load_workbook(path, data_only=data_only, rich_text=False,
+        return load_workbook(io.BytesIO(data), data_only=data_only, rich_text=False,
                              keep_vba=path.suffix.lower() in (".xlsm", ".xltm"))
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
         raise WorkbookError(f"「{path.name}」をExcelブック（.xlsx）として読み込めません（{type(e).__name__}）。"
-                            "ファイルが壊れていないか、パスワードで保護されていないか確認してください。") from e
+                            "ファイルが壊れていないか確認してください。") from e
 
 
 def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, int]]]:
@@ -55,11 +59,11 @@ def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, in
     return block, percent, formulas
 
 
-def _resolve_formulas(path, sheet_name, block, formulas):
+def _resolve_formulas(path, sheet_name, block, formulas, data=None):
     """Replace formulas in input cells by their cached results (the values Excel last computed)."""
     if not formulas:
         return block
-    wb = open_workbook(path, data_only=True)
+    wb = open_workbook(path, data_only=True, data=data)
     ws = wb[sheet_name]
     out = [list(r) for r in block]
     for r, c in formulas:
@@ -168,9 +172,10 @@ def _merge_style(cell, st: dict):
 class FileBook:
     """The ``Book`` interface over an openpyxl workbook loaded from a file."""
 
-    def __init__(self, path, data_only: bool = False):
+    def __init__(self, path, data_only: bool = False, data: bytes | None = None):
         self.path = Path(path)
-        self.wb = open_workbook(self.path, data_only=data_only)
+        self.data = data
+        self.wb = open_workbook(self.path, data_only=data_only, data=data)
         self.data_only = data_only
 
     def sheet_names(self) -> list[str]:
@@ -179,7 +184,7 @@ class FileBook:
     def read_block(self, sheet):
         block, percent, formulas = sheet_block(self.wb[sheet])
         if formulas and not self.data_only:
-            block = _resolve_formulas(self.path, sheet, block, formulas)
+            block = _resolve_formulas(self.path, sheet, block, formulas, self.data)
         return block, percent
 
     def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
