@@ -134,11 +134,17 @@ _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; best effort (the rename itself has happened either way)."""
     if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals the rename
         return
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
@@ -185,10 +191,10 @@ class SaveTransaction:
     replaces the file.  The lock is released on leaving, whatever happened.
     """
 
-    def __init__(self, path, keep: int = KEEP_VERSIONS, wait: float = LOCK_WAIT_SECONDS):
+    def __init__(self, path, keep: int | None = None, wait: float | None = None):
         self.named = Path(path)
-        self.keep = keep
-        self.wait = wait
+        self.keep = KEEP_VERSIONS if keep is None else keep
+        self.wait = LOCK_WAIT_SECONDS if wait is None else wait
         self.target = Path(os.path.realpath(self.named))   # write through a symlink: the link stays a link
         self.lock_path = self.target.with_name("." + self.target.name + _LOCK_SUFFIX)
         self.backup_dir = self.target.parent / BACKUP_DIR / self.target.name
@@ -270,10 +276,14 @@ class SaveTransaction:
             except OSError as e:
                 raise _os_error(e, self.named) from e
             try:
-                _write_all(fd, self._lock_record())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                try:
+                    _write_all(fd, self._lock_record())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as e:
+                _unlink_quietly(self.lock_path)
+                raise _os_error(e, self.named) from e
             self._locked = True
             return
 
@@ -355,6 +365,7 @@ class SaveTransaction:
             raise RuntimeError("commit outside the transaction")
         tmp = None
         made_backup = None
+        new_dirs = [d for d in (self.backup_dir, self.backup_dir.parent) if not d.exists()]
         try:
             tmp = self._temp_beside(self.target.parent, new_bytes, self._stat)
             if verify is not None:
@@ -377,8 +388,9 @@ class SaveTransaction:
             else:
                 os.replace(tmp, self.target)
                 tmp = None
+                made_backup = None
                 _fsync_dir(self.target.parent)
-            made_backup = None
+            made_backup = new_dirs = None
             self._prune()
             return backup
         except OSError as e:
@@ -388,10 +400,16 @@ class SaveTransaction:
                 _unlink_quietly(tmp)
             if made_backup is not None:   # the file was not replaced: this run's backup would only mislead
                 _unlink_quietly(made_backup)
+            for d in new_dirs or ():      # folders this run made and left empty
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
 
     def _temp_beside(self, folder: Path, data: bytes, like: os.stat_result, mtime_ns: int | None = None) -> Path:
         """A complete, flushed copy of ``data`` in ``folder`` with the file's permissions and owner."""
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
         for n in range(1000):
             tmp = folder / f".{self.target.name}{_TMP_TAG}{os.getpid()}-{n}"
             try:
@@ -403,10 +421,14 @@ class SaveTransaction:
             raise WorkbookError(f"フォルダー「{folder}」に一時ファイルを作れません。")
         self._temps.append(tmp)
         try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
         os.chmod(tmp, stat.S_IMODE(like.st_mode))
         if hasattr(os, "chown"):
             try:
@@ -426,7 +448,8 @@ class SaveTransaction:
         original = self.original_backup()
         base = f"{stem}_{ORIGINAL_TAG}_{stamp}" if original is None else f"{stem}_{stamp}"
         tmp = self._temp_beside(self.backup_dir, self.original_bytes, self._stat, mtime_ns=self._stat.st_mtime_ns)
-        for n in range(1, 1000):
+        taken = [_version_key(p)[1] for p in self.backup_dir.glob(glob_escape(base) + "*")]
+        for n in range(max(taken, default=0) + 1, 1000):   # after any same-second backup, so names sort by age
             dest = self.backup_dir / (base + ("" if n == 1 else f"_{n}") + suffix)
             try:
                 os.link(tmp, dest)            # never replaces an existing backup
@@ -458,13 +481,18 @@ class SaveTransaction:
 
     def _journal(self, backup: Path, new_bytes: bytes) -> None:
         rec = self._lock_record(in_place={"backup": str(backup), "old": self._hash, "new": _digest(new_bytes)})
-        tmp = self.lock_path.with_name(self.lock_path.name + ".new")
+        tmp = self.target.with_name(f".{self.target.name}{_TMP_TAG}{os.getpid()}-journal")
+        self._temps.append(tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            _write_all(fd, rec)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            try:
+                _write_all(fd, rec)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
         os.replace(tmp, self.lock_path)
 
     def _write_in_place(self, data: bytes) -> None:
@@ -524,7 +552,10 @@ def atomic_save(wb, path: Path, verify=None, tx: SaveTransaction | None = None) 
     Returns the backup's path."""
     import io
     buf = io.BytesIO()
-    wb.save(buf)
+    try:
+        wb.save(buf)    # openpyxl writes each sheet to a temporary file first: the disk may be full there too
+    except OSError as e:
+        raise _os_error(e, Path(path)) from e
     if tx is not None:
         return tx.commit(buf.getvalue(), verify=verify)
     with SaveTransaction(path) as own:
