@@ -186,9 +186,9 @@ def _prolog(stream) -> str | None:
                 break
             rest = text[pos:pos + 4]
             if rest.startswith("<?"):
-                end = text.find("?>", pos)
+                end, close = text.find("?>", pos), 2
             elif rest.startswith("<!--"):
-                end = text.find("-->", pos)
+                end, close = text.find("-->", pos + 4), 3
             elif len(rest) < 4 and "<!--".startswith(rest):
                 break   # cut short: read on
             elif rest.startswith("<!"):
@@ -197,7 +197,7 @@ def _prolog(stream) -> str | None:
                 return None   # the root element (or not XML: the parser will say so)
             if end < 0:
                 break
-            pos = end + 2
+            pos = end + close
         if not chunk:
             return None
         if len(raw) > MAX_PROLOG_BYTES:
