@@ -257,3 +257,62 @@ def test_a_cell_of_32767_characters_costs_no_more_than_a_short_one(run, tmp_path
     took = time.perf_counter() - t0
     assert res.exit_code in (0, 1) and "Traceback" not in res.stderr
     assert took < base + 1.0, (took, base)
+
+
+# --- every text the tool writes is text -------------------------------------------------------------------
+
+FORMULA_LIKE = ['=HYPERLINK("http://x","a")', "+1", "@SUM(A1)", "-2+3", "'quoted", "1/2"]
+
+
+def _formulas_in(path: Path) -> list[str]:
+    """Every formula element in every worksheet part (raw XML: no reader's interpretation in between)."""
+    with zipfile.ZipFile(path) as z:
+        return [n for n in z.namelist() if n.startswith("xl/worksheets/") and b"<f>" in z.read(n) or
+                n.startswith("xl/worksheets/") and b"<f " in z.read(n)]
+
+
+@pytest.fixture(scope="module")
+def formula_names(tmp_path_factory) -> Path:
+    """The sample whose first KPI names (and one goal name) are typed as text that looks like a formula."""
+    path = tmp_path_factory.mktemp("names") / "names.xlsx"
+    wb = load_workbook(SAMPLE)
+    ws = wb[layout.SHEET_KPI]
+    head = {ws.cell(layout.HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+    for i, name in enumerate(FORMULA_LIKE):
+        cell = ws.cell(layout.FIRST_DATA_ROW + i, head["KPI名"])
+        cell.value, cell.data_type = name, "s"   # typed as text (Excel: with a leading apostrophe)
+    goal_col = next(c for h, c in head.items() if h and "重点戦略" in h and "名" in h)
+    goal = ws.cell(layout.FIRST_DATA_ROW, goal_col)
+    goal.value, goal.data_type = "=1+1", "s"
+    wb.save(path)
+    assert "xl/worksheets/sheet2.xml" not in _formulas_in(path)
+    return path
+
+
+def test_recalc_writes_formula_like_names_as_text(run, tmp_path, formula_names):
+    path = tmp_path / "names.xlsx"
+    shutil.copy(formula_names, path)
+    assert run("recalc", path).exit_code in (0, 1)
+    wb = load_workbook(path)
+    summary = wb[layout.SHEET_SUMMARY]
+    cells = {c.value: c for row in summary.iter_rows() for c in row if isinstance(c.value, str)}
+    for name in FORMULA_LIKE:
+        found = [v for v in cells if v == name or v == name + "※"]
+        assert found, name
+        cell = cells[found[0]]
+        assert cell.data_type == "s" and cell.quotePrefix == (name[0] in "=+-@'1"), name
+    assert any("=1+1" in v for v in cells)
+    sheets = {wb[n]: n for n in (layout.SHEET_SUMMARY, layout.SHEET_FINDINGS)}
+    assert sheets and not _formulas_in(path)   # no formula anywhere: not in the summary, findings or KPI sheet
+
+
+def test_public_export_writes_formula_like_names_as_text(run, tmp_path, formula_names):
+    out = tmp_path / "public"
+    assert run("export", formula_names, "--out", out, "--format", "xlsx").exit_code in (0, 1)
+    (xlsx,) = out.glob("*.xlsx")
+    assert not _formulas_in(xlsx)
+    wb = load_workbook(xlsx)
+    texts = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    for name in FORMULA_LIKE:
+        assert name in texts or name + "※" in texts, name
+    assert any("=1+1" in t for t in texts)

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ..core.render import STYLES, SheetPlan
+from ..core.render import STYLES, SheetPlan, written
 from ..errors import WorkbookError
 from ..ops import HIGHLIGHT_COLOURS
 from . import styles as S
@@ -97,6 +97,17 @@ def _is_ours(rule) -> bool:
     return any(HIGHLIGHT_MARK in (f or "") for f in (rule.formula or []))
 
 
+def put(cell, value) -> None:
+    """Write one generated cell by the one writing policy (``core.render.written``): text is stored as text
+    (openpyxl would make a formula of a leading =), with Excel's quote prefix where typing it would not."""
+    v, quote = written(value)
+    cell.value = v
+    if isinstance(v, str):
+        cell.data_type = "s"
+        if quote:
+            cell.quotePrefix = True
+
+
 def render_plan(wb, plan: SheetPlan, after: str | None = None):
     """Replace (or create) the sheet ``plan.name`` with the plan, at the same position it had."""
     index = None
@@ -109,7 +120,7 @@ def render_plan(wb, plan: SheetPlan, after: str | None = None):
     for r, row in enumerate(plan.rows, start=1):
         for c, v in enumerate(row, start=1):
             if v is not None:
-                ws.cell(r, c, v)
+                put(ws.cell(r, c), v)
     width = max(plan.width, 1)
     layered: dict[tuple, object] = {}  # (style before, plan style) → style after: built once, then copied
     for name, r1, c1, r2, c2 in plan.styles:
@@ -190,14 +201,15 @@ class FileBook:
     def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
         ws = self.wb[sheet]
         for c, text in headers.items():
-            h = ws.cell(header_row, c, text)
+            h = ws.cell(header_row, c)
+            put(h, text)
             h.font = S.font(bold=True)
             h.fill = S.fill("BFBFBF")
         for c, values in columns.items():
             for i, v in enumerate(values):
                 cell = ws.cell(first_row + i, c)
                 if cell.value != v:
-                    cell.value = v
+                    put(cell, v)
                 if c in formats and cell.number_format != formats[c]:
                     cell.number_format = formats[c]
 

@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..core.render import written
 from ..core.table import find_header, map_columns
 from ..errors import KpiError
 from ..core.values import is_percent_unit
@@ -24,6 +25,13 @@ def _bgr(hex_rgb: str) -> int:
     """Excel's Color property is BGR."""
     r, g, b = int(hex_rgb[0:2], 16), int(hex_rgb[2:4], 16), int(hex_rgb[4:6], 16)
     return r + (g << 8) + (b << 16)
+
+
+def excel_value(value):
+    """A generated cell as Excel's Value receives it, by the one writing policy (``core.render.written``):
+    a text Excel would read as a formula, number or date gets the leading apostrophe (the quote prefix)."""
+    v, quote = written(value)
+    return "'" + v if quote else v
 
 
 class LiveBook:
@@ -79,11 +87,11 @@ class LiveBook:
         sht = self.sheets[sheet]
         with _unprotected(sht):
             for c, text in headers.items():
-                sht.range((header_row, c)).value = text
+                sht.range((header_row, c)).value = excel_value(text)
             for c, values in columns.items():
                 if not values:
                     continue
-                sht.range((first_row, c)).options(transpose=True).value = values
+                sht.range((first_row, c)).options(transpose=True).value = [excel_value(v) for v in values]
                 if c in formats:
                     sht.range((first_row, c), (first_row + len(values) - 1, c)).number_format = formats[c]
 
