@@ -27,6 +27,8 @@ def _excel_value(v):
         return v
     if isinstance(v, int):
         return float(v)
+    if isinstance(v, str) and v.startswith("'"):
+        return v[1:]      # Excel keeps a leading apostrophe as the quote prefix, not as part of the text
     return v
 
 
@@ -95,9 +97,49 @@ class FakeSheetApi:
         self.sheet.protected = True
 
     @property
+    def UsedRange(self):
+        self.sheet.rec("Sheet.api.UsedRange")
+        rows = max((r for r, _ in self.sheet.cells), default=1)
+        return FakeArea(self.sheet, 1, rows)
+
+    @property
     def Cells(self):
         self.sheet.rec("Sheet.api.Cells")
         return type("Cells", (), {"FormatConditions": FakeFormatConditions(self.sheet)})()
+
+
+class FakeArea:
+    """Rows first..last of a range, as Excel's COM Range: Row, Rows.Count, Columns(i), SpecialCells, Areas."""
+
+    def __init__(self, sheet, first, last, runs=None):
+        self.sheet, self.Row = sheet, first
+        self.Rows = type("Rows", (), {"Count": last - first + 1})()
+        self._runs = runs
+
+    def Columns(self, i):
+        return self
+
+    def SpecialCells(self, kind):
+        self.sheet.rec("Range.api.SpecialCells")
+        assert kind == 12  # xlCellTypeVisible
+        last = self.Row + self.Rows.Count - 1
+        runs, start = [], None
+        for r in range(self.Row, last + 2):
+            if r <= last and r not in self.sheet.hidden:
+                start = r if start is None else start
+            elif start is not None:
+                runs.append((start, r - 1))
+                start = None
+        if not runs:
+            raise RuntimeError("No cells were found.")   # what Excel's COM raises
+        return FakeArea(self.sheet, runs[0][0], runs[-1][1], runs)
+
+    @property
+    def Areas(self):
+        self.sheet.rec("Range.api.Areas")
+        runs = self._runs
+        return type("Areas", (), {"Count": len(runs),
+                                  "Item": lambda _, i: FakeArea(self.sheet, *runs[i - 1])})()
 
 
 class FakeRange:
@@ -178,6 +220,7 @@ class FakeSheet:
         self.protected = protected
         self.password = None
         self.conditions: list[FakeFormatCondition] = []
+        self.hidden: set[int] = set()
         self.rec = book.rec
 
     def assert_writable(self):
@@ -251,6 +294,7 @@ class FakeBook:
                     if cell.number_format != "General":
                         formats[(cell.row, cell.column)] = cell.number_format
             self._sheets.append(FakeSheet(self, ws.title, cells, formats, protected=bool(ws.protection.sheet)))
+            self._sheets[-1].hidden = {r for r, d in ws.row_dimensions.items() if d.hidden}
         self.pdfs: list[str] = []
 
     @property

@@ -218,3 +218,6 @@ class FileBook:
 
     def set_highlights(self, sheet, cells_by_severity):
         set_highlights(self.wb[sheet], cells_by_severity)
+
+    def hidden_rows(self, sheet):
+        return {r for r, d in self.wb[sheet].row_dimensions.items() if d.hidden}

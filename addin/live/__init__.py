@@ -17,6 +17,7 @@ from ..core.values import is_percent_unit
 
 # Excel constants (no win32com import needed)
 XL_EXPRESSION = 2
+XL_CELL_TYPE_VISIBLE = 12
 MARK = "kpi-addin-check"
 _NUMERIC_KEYS = ("baseline", "target", "published_progress")
 
@@ -123,6 +124,23 @@ class LiveBook:
                 src.close()
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+    def hidden_rows(self, sheet):
+        """Rows hidden in the used range: the visible cells of column A (one call) and their areas (one call
+        per run of visible rows), so the cost follows the number of hidden blocks, not of KPIs."""
+        used = self.sheets[sheet].api.UsedRange
+        first, count = used.Row, used.Rows.Count
+        every = set(range(first, first + count))
+        try:
+            visible = used.Columns(1).SpecialCells(XL_CELL_TYPE_VISIBLE)
+        except Exception:  # Excel raises "no cells were found" when every row is hidden
+            return every
+        areas = visible.Areas
+        shown: set[int] = set()
+        for i in range(1, areas.Count + 1):
+            area = areas.Item(i)
+            shown.update(range(area.Row, area.Row + area.Rows.Count))
+        return every - shown
 
     def set_highlights(self, sheet, rules):
         from ..ops import HIGHLIGHT_COLOURS
