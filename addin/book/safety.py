@@ -157,6 +157,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if os.name == "nt":   # os.kill(pid, 0) would terminate the process on Windows
+        return _pid_alive_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -164,6 +168,20 @@ def _pid_alive(pid: int) -> bool:
     except (PermissionError, OSError):
         return True  # exists, owned by someone else (or cannot tell: assume alive)
     return True
+
+
+def _pid_alive_windows(pid: int) -> bool:
+    import ctypes
+    kernel32 = ctypes.windll.kernel32
+    handle = kernel32.OpenProcess(0x1000, False, pid)   # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.GetLastError() == 5                 # access denied: it exists
+    try:
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return code.value == 259                          # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def owner_files(path: Path) -> list[Path]:
