@@ -54,6 +54,16 @@ def build(n: int, folder: Path) -> Path:
     return path
 
 
+def build_in_child(n: int, folder: Path) -> Path:
+    """Build in a child process: a child's max RSS starts from its parent's at fork/exec on Linux, so this
+    process must stay small for the per-child peaks to mean anything."""
+    code = "import sys; from pathlib import Path; import bench; print(bench.build(int(sys.argv[1]), Path(sys.argv[2])))"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(Path(__file__).parent)]))
+    out = subprocess.run([sys.executable, "-c", code, str(n), str(folder)], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return Path(out.strip())
+
+
 def measure(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak MiB of one child process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -91,7 +101,7 @@ def main(argv=None) -> int:
     what = list(FLOORS) + list(COMMANDS)
     with tempfile.TemporaryDirectory(prefix="kpi-bench-") as tmp:
         tmp = Path(tmp)
-        books = {n: build(n, tmp) for n in sizes}
+        books = {n: build_in_child(n, tmp) for n in sizes}
         scratch = tmp / "scratch"
         scratch.mkdir()
         results: dict[tuple[int, str], list[tuple[float, float]]] = {}
