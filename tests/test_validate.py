@@ -467,6 +467,8 @@ def _battery(tmp_path, sheet):
             ss = wb[layout.SHEET_SETTINGS]
             row = next(c.row for c in ss["A"] if c.value == "評価年度")
             ss.cell(row, 2, "令和の次")                           # 評価年度 that is no year
+        if name == "rows":
+            ws.row_dimensions[R["Wi-Fi 設置数"]].hidden = True         # a hidden KPI row
         if name == "no_kpi_header":
             for c in ws[layout.HEADER_ROW]:
                 c.value = None
@@ -484,7 +486,7 @@ BATTERY_CODES = {
     "missing_goal", "missing_name", "stale_actual", "future_year", "year_order", "bad_year",
     "target_equals_baseline", "zero_target", "progress_undefined", "direction_conflict", "target_below_baseline",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
-    "settings_invalid", "no_kpis", "missing_sheet",
+    "settings_invalid", "no_kpis", "missing_sheet", "hidden_row",
 }
 
 
