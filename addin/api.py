@@ -32,8 +32,15 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
     unchanged from the new file.  Returns what was evaluated and the backup's path.
     """
     path = Path(path)
+    with safety.SaveTransaction(path) as tx:   # lock, owner-file and read-only checks; the bytes read once
+        return _recalc_in(tx, path, scheme)
+
+
+def _recalc_in(tx, path: Path, scheme) -> tuple[Loaded, Path]:
+    from .book import guard
+    guard.open_package(tx.original_bytes, name=path).close()
     safety.check_safe(path)
-    book = FileBook(path)
+    book = FileBook(path, data=tx.original_bytes)
     before = _snapshot(book.wb)
     loaded = ops.recalc(book, lambda s: resolve_scheme(s, scheme, path.parent))
     owned_cols = set(loaded.written.get("columns", {}).values())
@@ -58,7 +65,7 @@ def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
                             f"保存の確認で、シート「{sheet}」のセルの内容が変わることがわかったため、書き込みを中止しました"
                             f"（行{r} 列{c}）。元のファイルは変更していません。")
 
-    backup = safety.atomic_save(book.wb, path, verify=verify)
+    backup = safety.atomic_save(book.wb, path, verify=verify, tx=tx)
     return loaded, backup
 
 

@@ -60,7 +60,7 @@ def cmd_recalc(args) -> int:
     sheets = loaded.written.get("sheets", {})
     print(f"「{args.file}」を更新しました（進捗率・評価の列、シート「{sheets.get('summary', 'KPI達成状況')}」"
           f"「{sheets.get('findings', '検証結果')}」）。"
-          f"元のファイルは「{backup.name}」に保存しました。")
+          f"変更前のファイルは「{backup}」に保存しました。")
     if errors or warnings:
         print(f"エラー {len(errors)}件・警告 {len(warnings)}件: シート「検証結果」を確認してください。")
         _print_findings(errors + warnings, sys.stdout, limit=None if args.verbose else 20)
@@ -289,7 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _printable_streams() -> None:
+    """A console that cannot show a character (a file name outside cp932 on a Japanese Windows console) gets
+    a replacement character instead of a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main(argv=None) -> int:
+    _printable_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -37,6 +37,9 @@ class Book(Protocol):
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
 
+    def hidden_rows(self, sheet: str) -> set[int]:
+        """The rows the clerk hid (by hand, by an outline or a filter), in a bounded number of calls."""
+
     def defined_names(self) -> dict[str, str]:
         """Workbook-scoped defined names → what they refer to (e.g. ``'KPI'!$X$4``)."""
 
@@ -76,6 +79,7 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         markers = ownership.marked_columns(book.defined_names(), kpi_sheet)
         kpis, f, geometry = read_kpis(block, kpi_sheet, percent, markers=markers, settings=settings)
         findings.extend(f)
+        findings.extend(hidden_findings(kpis, book.hidden_rows(kpi_sheet), kpi_sheet))
         last_row = len(block)
         if geometry:   # the header row as typed and the table's width: where the tool may add its own columns
             geometry["header_values"] = list(block[geometry["header_row"] - 1])
@@ -90,6 +94,13 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         for r in ev.results:
             r.findings = [f for f in r.findings if f.code not in repeated]
     return Loaded(ev, geometry, last_row)
+
+
+def hidden_findings(kpis, hidden: set[int], sheet: str) -> list[Finding]:
+    """A KPI whose row is hidden is still evaluated, tallied and published (a hidden row is how a sheet is
+    viewed, not a decision to drop a KPI), with a warning so that it is never published without a word."""
+    return [Finding("hidden_row", sheet, k.cells.get("name", ""), None, k.name, row=k.row, params={"name": k.name})
+            for k in kpis if k.row in hidden]
 
 
 def computed_cells(ev: Evaluation) -> dict[int, dict[str, object]]:

@@ -96,7 +96,7 @@ def test_add_year_inserts_the_next_year_beside_the_last_actual_column(run, tmp_p
     assert str(dv.sqref).startswith(f"{direction}{layout.FIRST_DATA_ROW}:")
     band = sorted(str(m) for m in ws.merged_cells.ranges)
     assert band[0].startswith("A3:") and ws.auto_filter.ref.endswith(ws.cell(1, len(heads)).column_letter + "304")
-    assert out.with_name("t.bak.xlsx").exists()
+    assert list((out.parent / "KPIバックアップ").rglob("t_元のファイル_*"))   # the file before the tool wrote to it
     res = run("validate", out, "--json")
     assert res.exit_code == 0 and [f for f in res.json()["findings"] if f["severity"] not in INFO] == []
     assert run("recalc", out).exit_code == 0

@@ -33,7 +33,7 @@ def test_recalc_writes_summary_and_keeps_every_input_cell(run, sample_copy):
                 n = new.cell(cell.row, cell.column)
                 assert (n.value, n.number_format) == (cell.value, cell.number_format), f"{ws.title}!{cell.coordinate}"
     # the backup beside the file is the original
-    backup = sample_copy.with_name("mine_r4.bak.xlsx")
+    backup = next((sample_copy.parent / "KPIバックアップ" / "mine_r4.xlsx").glob("mine_r4_元のファイル_*.xlsx"))
     assert sheet_values(backup) == sheet_values(SAMPLE)
 
 
@@ -120,7 +120,7 @@ def test_workbook_that_would_lose_content_is_refused_untouched(run, sample_copy,
     assert what in r.stderr and "中止" in r.stderr
     assert "Traceback" not in r.stderr + r.output
     assert sample_copy.read_bytes() == before
-    assert not sample_copy.with_name("mine_r4.bak.xlsx").exists()
+    assert sorted(p.name for p in sample_copy.parent.iterdir()) == [sample_copy.name]   # no backup, lock or temp
 
 
 @pytest.mark.parametrize("make, message", [

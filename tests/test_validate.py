@@ -489,6 +489,8 @@ def _battery(tmp_path, sheet):
             ss = wb[layout.SHEET_SETTINGS]
             row = next(c.row for c in ss["A"] if c.value == "評価年度")
             ss.cell(row, 2, "令和の次")                           # 評価年度 that is no year
+        if name == "rows":
+            ws.row_dimensions[R["Wi-Fi 設置数"]].hidden = True         # a hidden KPI row
         if name == "no_kpi_header":
             for c in ws[layout.HEADER_ROW]:
                 c.value = None
@@ -511,7 +513,7 @@ BATTERY_CODES = {
     "target_wrong_side", "aggregation_conflict",
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
     "settings_invalid", "no_kpis", "missing_sheet", "header_not_found", "required_columns", "year_outside_plan",
-    "empty_table",
+    "empty_table", "hidden_row",
 }
 
 

@@ -5,6 +5,7 @@ Reads each sheet once (one pass over its cells); writes only computed columns of
 """
 from __future__ import annotations
 
+import io
 import zipfile
 from copy import copy
 from pathlib import Path
@@ -16,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..core.cells import read_cell
 from ..core.findings import ERROR
-from ..core.render import STYLES, SheetPlan
+from ..core.render import STYLES, SheetPlan, written
 from ..errors import WorkbookError
 from ..ops import HIGHLIGHT_COLOURS
 from . import styles as S
@@ -24,19 +25,22 @@ from . import styles as S
 HIGHLIGHT_MARK = 'ISTEXT("kpi-addin-check")'  # formula that identifies the tool's own highlight rules
 
 
-def open_workbook(path, data_only: bool = False):
-    """Open an .xlsx for reading or updating; every failure becomes a WorkbookError in Japanese."""
+def open_workbook(path, data_only: bool = False, data: bytes | None = None):
+    """Open an .xlsx for reading or updating; every failure becomes a WorkbookError in Japanese.
+
+    The file (or ``data``, its bytes already read) passes ``guard`` first: format, zip bomb and DTD checks
+    before any parsing."""
+    from . import guard
     path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"ファイル「{path}」が見つかりません。パスを確認してください。")
-    if path.suffix.lower() in (".xls",):
-        raise WorkbookError(f"「{path.name}」は古い形式（.xls）です。Excelで「.xlsx」形式で保存し直してください。")
+    if data is None:
+        data = guard.read_bytes(path)
+    guard.open_package(data, name=path).close()
     try:
-        return load_workbook(path, data_only=data_only, rich_text=False,
+        return load_workbook(io.BytesIO(data), data_only=data_only, rich_text=False,
                              keep_vba=path.suffix.lower() in (".xlsm", ".xltm"))
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
         raise WorkbookError(f"「{path.name}」をExcelブック（.xlsx）として読み込めません（{type(e).__name__}）。"
-                            "ファイルが壊れていないか、パスワードで保護されていないか確認してください。") from e
+                            "ファイルが壊れていないか確認してください。") from e
 
 
 def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, int]]]:
@@ -63,11 +67,11 @@ def sheet_block(ws) -> tuple[list[list], set[tuple[int, int]], set[tuple[int, in
     return block, percent, formulas
 
 
-def _resolve_formulas(path, sheet_name, block, formulas, percent):
+def _resolve_formulas(path, sheet_name, block, formulas, percent, data=None):
     """Replace formulas in input cells by their cached results (the values Excel last computed)."""
     if not formulas:
         return block
-    wb = open_workbook(path, data_only=True)
+    wb = open_workbook(path, data_only=True, data=data)
     ws = wb[sheet_name]
     out = [list(r) for r in block]
     for r, c in formulas:
@@ -108,6 +112,17 @@ def _is_ours(rule) -> bool:
     return any(HIGHLIGHT_MARK in (f or "") for f in (rule.formula or []))
 
 
+def put(cell, value) -> None:
+    """Write one generated cell by the one writing policy (``core.render.written``): text is stored as text
+    (openpyxl would make a formula of a leading =), with Excel's quote prefix where typing it would not."""
+    v, quote = written(value)
+    cell.value = v
+    if isinstance(v, str):
+        cell.data_type = "s"
+        if quote:
+            cell.quotePrefix = True
+
+
 def render_plan(wb, plan: SheetPlan, after: str | None = None):
     """Replace (or create) the sheet ``plan.name`` with the plan, at the same position it had."""
     index = None
@@ -120,7 +135,7 @@ def render_plan(wb, plan: SheetPlan, after: str | None = None):
     for r, row in enumerate(plan.rows, start=1):
         for c, v in enumerate(row, start=1):
             if v is not None:
-                ws.cell(r, c, v)
+                put(ws.cell(r, c), v)
     width = max(plan.width, 1)
     layered: dict[tuple, object] = {}  # (style before, plan style) → style after: built once, then copied
     for name, r1, c1, r2, c2 in plan.styles:
@@ -183,9 +198,10 @@ def _merge_style(cell, st: dict):
 class FileBook:
     """The ``Book`` interface over an openpyxl workbook loaded from a file."""
 
-    def __init__(self, path, data_only: bool = False):
+    def __init__(self, path, data_only: bool = False, data: bytes | None = None):
         self.path = Path(path)
-        self.wb = open_workbook(self.path, data_only=data_only)
+        self.data = data
+        self.wb = open_workbook(self.path, data_only=data_only, data=data)
         self.data_only = data_only
 
     def sheet_names(self) -> list[str]:
@@ -194,20 +210,21 @@ class FileBook:
     def read_block(self, sheet):
         block, percent, formulas = sheet_block(self.wb[sheet])
         if formulas and not self.data_only:
-            block = _resolve_formulas(self.path, sheet, block, formulas, percent)
+            block = _resolve_formulas(self.path, sheet, block, formulas, percent, self.data)
         return block, percent
 
     def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
         ws = self.wb[sheet]
         for c, text in headers.items():
-            h = ws.cell(header_row, c, text)
+            h = ws.cell(header_row, c)
+            put(h, text)
             h.font = S.font(bold=True)
             h.fill = S.fill("BFBFBF")
         for c, values in columns.items():
             for i, v in enumerate(values):
                 cell = ws.cell(first_row + i, c)
                 if cell.value != v:
-                    cell.value = v
+                    put(cell, v)
                 if c in formats and cell.number_format != formats[c]:
                     cell.number_format = formats[c]
 
@@ -216,6 +233,9 @@ class FileBook:
 
     def set_highlights(self, sheet, cells_by_severity):
         set_highlights(self.wb[sheet], cells_by_severity)
+
+    def hidden_rows(self, sheet):
+        return {r for r, d in self.wb[sheet].row_dimensions.items() if d.hidden}
 
     def defined_names(self) -> dict[str, str]:
         return {name: dn.attr_text for name, dn in self.wb.defined_names.items() if dn.attr_text}

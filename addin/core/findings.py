@@ -96,6 +96,9 @@ _TYPES = [
     FindingType("missing_name", ERROR, "KPI名がない",
                 "この行には値がありますが、KPI名がありません。KPI名を入力してください。"),
     # years
+    FindingType("hidden_row", WARNING, "非表示の行",
+                "KPI「{name}」の行は非表示になっていますが、計算・集計し、【KPI達成状況】と公表資料に含めています。"
+                "公表しない指標であれば行を削除し、含める場合は行を再表示してください（再表示するとこの警告は消えます）。"),
     FindingType("stale_actual", WARNING, "古い年度の実績",
                 "実績値「{entry}」は{entry_year}の値で、評価年度 {eval_year} より古いものです。"
                 "最新の実績が把握できれば更新してください。"),

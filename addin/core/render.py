@@ -300,17 +300,35 @@ def findings_plan(findings: list[Finding], source_sheet_exists=lambda name: True
 
 _CONTROL = dict.fromkeys(i for i in range(32) if i not in (9, 10, 13))
 FINDINGS_CELL_CHARS = 1000  # an entry of 10,000 characters is quoted, not copied whole
+# what a spreadsheet program may read as the start of a formula (or, for Excel's typing, a number or date)
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def written(value) -> tuple[object, bool]:
+    """The one writing policy for every cell the tool generates (the summary and findings sheets, the computed
+    columns, the public export): numbers, booleans and empty stay as they are; anything else is text shown
+    exactly as given, without the control characters an .xlsx cannot hold.  Never a formula.
+
+    Returns (value, quote).  ``quote`` is True for a text Excel would read as a formula, a number or a date
+    if it were typed: writers store it as text with Excel's quote prefix (openpyxl: string type and
+    quotePrefix; Excel through xlwings: a leading apostrophe), so that even editing the cell keeps it text.
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return value, False
+    text = str(value).translate(_CONTROL)
+    first = text[:1]
+    return text, bool(first) and (first in FORMULA_LEADS or first.isdigit() or first in "'.")
 
 
 def _as_text(v) -> str:
-    """A clerk's entry as a plain text cell of the findings sheet: never a formula (a leading = is shown
-    after an apostrophe), no control characters (not allowed in .xlsx), shortened when very long."""
+    """A clerk's entry as a text cell of the findings sheet, shortened when very long (the writers apply
+    ``written``, which keeps it from ever becoming a formula)."""
     if isinstance(v, float) and v.is_integer():
         v = int(v)  # Excel hands every number over as a float; show it as the clerk typed it
     text = "" if v is None else str(v).translate(_CONTROL)
     if len(text) > FINDINGS_CELL_CHARS:
         text = text[:FINDINGS_CELL_CHARS] + f"…（{len(text)}文字）"
-    return "'" + text if text.startswith("=") else text
+    return text
 
 
 def progress_display(p) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..core import values as V
 from ..core.evaluate import Evaluation, Result, round_half_up
 from ..core.scheme import UNRATED
-from ..core.render import (column_years, decimals_of, display_value, kpi_label, plain_number,
+from ..core.render import (FORMULA_LEADS, column_years, decimals_of, display_value, kpi_label, plain_number,
                            progress_display, summary_headers, summary_notes)
 
 FORMULA_TEXT = {"ratio": "比率 (b)/(c)", "difference": "差分 (b-a)/(c-a)"}
@@ -145,9 +145,6 @@ def sheet_title(text: str, fallback: str = "Sheet") -> str:
     """A valid Excel sheet title: no []:*?/\\, no leading/trailing apostrophe, at most 31 characters."""
     t = _SHEET_BAD.sub("_", str(text or "")).strip().strip("'")
     return t[:31] or fallback
-
-
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def inert(value):

@@ -125,13 +125,14 @@ def build_workbook(ev: Evaluation, report: PublicReport | None = None) -> Workbo
 
 
 def _values_only(wb):
-    """Text that looks like a formula (a KPI named ``=HYPERLINK(...)``) stays text: openpyxl would write any
-    string beginning with ``=`` as a formula."""
+    """Every cell of the public workbook by the one writing policy (``book.files.put``): a KPI or goal named
+    ``=HYPERLINK(...)`` stays text."""
+    from ..book.files import put
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if cell.data_type == "f" or isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+                if cell.value is not None:
+                    put(cell, cell.value)
 
 
 def _chart_sheet(wb, rep: PublicReport):

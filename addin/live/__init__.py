@@ -25,12 +25,14 @@ from pathlib import Path
 from ..core import layout
 from ..core.cells import com_error_name, read_rows
 from ..core.findings import ERROR
+from ..core.render import written
 from ..core.table import find_header, map_columns
 from ..errors import KpiError
 
 XL_EXPRESSION = 2
 XL_RANGE_VALUE_XML_SPREADSHEET = 11
 DISPATCH_PROPERTYGET = 2
+XL_CELL_TYPE_VISIBLE = 12
 MARK = "kpi-addin-check"
 TEMP_PREFIX = "kpi-new-"
 _NUMERIC_KEYS = ("baseline", "target", "published_progress")
@@ -44,6 +46,13 @@ def _bgr(hex_rgb: str) -> int:
     """Excel's Color property is BGR."""
     r, g, b = int(hex_rgb[0:2], 16), int(hex_rgb[2:4], 16), int(hex_rgb[4:6], 16)
     return r + (g << 8) + (b << 16)
+
+
+def excel_value(value):
+    """A generated cell as Excel's Value receives it, by the one writing policy (``core.render.written``):
+    a text Excel would read as a formula, number or date gets the leading apostrophe (the quote prefix)."""
+    v, quote = written(value)
+    return "'" + v if quote else v
 
 
 class LiveBook:
@@ -136,11 +145,11 @@ class LiveBook:
     def write_columns(self, sheet, first_row, columns, headers, header_row, formats):
         sht = self.sheets[sheet]
         for c, text in headers.items():
-            sht.range((header_row, c)).value = text
+            sht.range((header_row, c)).value = excel_value(text)
         for c, values in columns.items():
             if not values:
                 continue
-            sht.range((first_row, c)).options(transpose=True).value = values
+            sht.range((first_row, c)).options(transpose=True).value = [excel_value(v) for v in values]
             if c in formats:
                 sht.range((first_row, c), (first_row + len(values) - 1, c)).number_format = formats[c]
 
@@ -186,6 +195,23 @@ class LiveBook:
 
     def set_defined_names(self, names) -> None:
         _set_defined_names(self.book, names)
+
+    def hidden_rows(self, sheet):
+        """Rows hidden in the used range: the visible cells of column A (one call) and their areas (one call
+        per run of visible rows), so the cost follows the number of hidden blocks, not of KPIs."""
+        used = self.sheets[sheet].api.UsedRange
+        first, count = used.Row, used.Rows.Count
+        every = set(range(first, first + count))
+        try:
+            visible = used.Columns(1).SpecialCells(XL_CELL_TYPE_VISIBLE)
+        except Exception:  # Excel raises "no cells were found" when every row is hidden
+            return every
+        areas = visible.Areas
+        shown: set[int] = set()
+        for i in range(1, areas.Count + 1):
+            area = areas.Item(i)
+            shown.update(range(area.Row, area.Row + area.Rows.Count))
+        return every - shown
 
     def set_highlights(self, sheet, rules):
         from ..ops import HIGHLIGHT_COLOURS
