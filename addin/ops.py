@@ -41,6 +41,7 @@ class Loaded:
     evaluation: Evaluation
     geometry: dict
     last_row: int
+    narratives: object = None        # core.narrative.Narratives (the 施策 sheet), for the report
 
 
 def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=None) -> Loaded:
@@ -64,10 +65,23 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         kpis, f, geometry = read_kpis(block, kpi_sheet, percent)
         findings.extend(f)
         last_row = len(block)
+    narratives = _read_narratives(book, names, kpis, findings)
     if scheme is None and resolve_scheme is not None:
         scheme = resolve_scheme(settings)
     ev = evaluate(kpis, settings, scheme, findings)
-    return Loaded(ev, geometry, last_row)
+    return Loaded(ev, geometry, last_row, narratives)
+
+
+def _read_narratives(book: Book, names, kpis, findings: list[Finding]):
+    """The 施策 sheet (texts of the evaluation report), when the workbook has one; its findings join the rest."""
+    from .core.narrative import SHEET_MEASURES, Narratives, check_narratives, read_narratives
+    if SHEET_MEASURES not in names:
+        return Narratives()
+    block, _ = book.read_block(SHEET_MEASURES)
+    narratives, f = read_narratives(block)
+    findings.extend(f)
+    findings.extend(check_narratives(narratives, kpis))
+    return narratives
 
 
 def computed_cells(ev: Evaluation) -> dict[int, dict[str, object]]:
