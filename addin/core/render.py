@@ -132,11 +132,14 @@ def summary_headers(ev: Evaluation, with_pace: bool = True) -> list[str]:
     return headers if with_pace else headers[:7]
 
 
+DIFFERENCE_NOTE = "備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出"   # Mine City's wording, under each table
+
+
 def summary_notes(ev: Evaluation, internal: bool = True) -> list[str]:
     """The footnotes under the list; the public version leaves out what refers to internal sheets and pace."""
     notes = []
     if any(r.kpi.formula == "difference" for r in ev.results):
-        notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
+        notes.append(DIFFERENCE_NOTE)
     notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの"
                  + ("（算定メモは「KPI」シートを参照）。" if internal else "。"))
     notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
