@@ -41,14 +41,36 @@ def check() -> None:
         raise MissingDependencyError("PDFの作成に必要なLibreOffice（soffice）", INSTALL_HINT)
 
 
+# The private profile's settings: documents without a language of their own (a .xlsx has none) are Japanese,
+# so the PDF says /Lang (ja-JP) and screen readers read it with a Japanese voice.
+PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Linguistic/General"><prop oor:name="DefaultLocale" oor:op="fuse"><value>ja-JP</value></prop></item>
+<item oor:path="/org.openoffice.Office.Linguistic/General"><prop oor:name="DefaultLocale_CJK" oor:op="fuse"><value>ja-JP</value></prop></item>
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>ja-JP</value></prop></item>
+</oor:items>
+"""
+
+
+def pdf_filter(document: Path) -> str:
+    """The PDF export filter for the document's kind, with tagged PDF (structure for screen readers, PDF/UA)."""
+    kind = "writer" if document.suffix.lower() in (".docx", ".odt", ".doc") else "calc"
+    return f'pdf:{kind}_pdf_Export:{{"UseTaggedPDF":{{"type":"boolean","value":"true"}}}}'
+
+
 def xlsx_to_pdf(xlsx: Path, out_dir: Path) -> Path:
-    """Convert with a private LibreOffice profile, so parallel runs and an open LibreOffice never clash."""
+    """Convert with a private LibreOffice profile, so parallel runs and an open LibreOffice never clash
+    (also used for the report's .docx: the filter follows the file type)."""
     soffice = find_soffice()
     if not soffice:
         check()
     with tempfile.TemporaryDirectory(prefix="kpi-soffice-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, encoding="utf-8")
         cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", str(out_dir), str(xlsx)]
+               "--convert-to", pdf_filter(xlsx), "--outdir", str(out_dir), str(xlsx)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
                                   stdin=subprocess.DEVNULL)
