@@ -4,6 +4,7 @@ rows repeated, page numbers in the footer).  Japanese fonts are embedded by Libr
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -41,18 +42,6 @@ def check() -> None:
         raise MissingDependencyError("PDFの作成に必要なLibreOffice（soffice）", INSTALL_HINT)
 
 
-# The private profile's settings: documents without a language of their own (a .xlsx has none) are Japanese,
-# so the PDF says /Lang (ja-JP) and screen readers read it with a Japanese voice.
-PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Linguistic/General"><prop oor:name="DefaultLocale" oor:op="fuse"><value>ja-JP</value></prop></item>
-<item oor:path="/org.openoffice.Office.Linguistic/General"><prop oor:name="DefaultLocale_CJK" oor:op="fuse"><value>ja-JP</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>ja-JP</value></prop></item>
-</oor:items>
-"""
-
-
 def pdf_filter(document: Path) -> str:
     """The PDF export filter for the document's kind, with tagged PDF (structure for screen readers, PDF/UA)."""
     kind = "writer" if document.suffix.lower() in (".docx", ".odt", ".doc") else "calc"
@@ -66,9 +55,6 @@ def xlsx_to_pdf(xlsx: Path, out_dir: Path) -> Path:
     if not soffice:
         check()
     with tempfile.TemporaryDirectory(prefix="kpi-soffice-") as profile:
-        user = Path(profile) / "user"
-        user.mkdir()
-        (user / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, encoding="utf-8")
         cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                "--convert-to", pdf_filter(xlsx), "--outdir", str(out_dir), str(xlsx)]
         try:
@@ -83,7 +69,22 @@ def xlsx_to_pdf(xlsx: Path, out_dir: Path) -> Path:
     if proc.returncode != 0 or not pdf.exists():
         detail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or [""]
         raise KpiError(f"LibreOfficeでPDFに変換できませんでした（終了コード {proc.returncode}）。{detail[0]}")
+    set_language(pdf)
     return pdf
+
+
+def set_language(pdf: Path, lang: bytes = b"ja-JP") -> None:
+    """Declare the PDF Japanese (/Lang in the catalog), so screen readers use a Japanese voice.
+
+    A .xlsx carries no document language, and LibreOffice writes its UI locale (en-US); switching the UI locale
+    to Japanese instead makes LibreOffice 7.4 pick the bold face of BIZ UDPゴシック for all text.  The catalog's
+    /Lang value is replaced in place by a value of the same length, so every byte offset of the file stays
+    valid.  A .docx has its own language (ja-JP), which LibreOffice writes as is."""
+    data = pdf.read_bytes()
+    new = re.sub(rb"/Lang\((?:en-US|en-GB|x-none)\)", lambda m: b"/Lang(" + lang + b")"
+                 if len(m.group(0)) == len(lang) + 7 else m.group(0), data, count=1)
+    if new != data:
+        pdf.write_bytes(new)
 
 
 def export_pdf(ev: Evaluation, path: Path) -> Path:
