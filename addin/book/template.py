@@ -253,6 +253,7 @@ MINE_SETTINGS = {
     "baseline_label": "策定時",
     "scheme": "four-class",
     "pace_thresholds": "100,80",
+    "municipality_code": "352152",
 }
 TEMPLATE_SETTINGS = {"plan_start": "R7", "plan_end": "R11", "scheme": "four-class", "baseline_label": "基準値",
                      "pace_thresholds": "100,80"}

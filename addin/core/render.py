@@ -12,7 +12,7 @@ from .evaluate import Evaluation, Result, round_half_up
 from .findings import SEVERITY_ORDER, Finding
 from .layout import SHEET_FINDINGS, SHEET_SUMMARY
 
-FONT_NAME = "游ゴシック"  # falls back to IPAexGothic on Linux (fontconfig), Yu Gothic in Office
+FONT_NAME = "BIZ UDPゴシック"  # Windows 10+ and Office ship it; Debian: fonts-morisawa-bizud-gothic (a real bold face)
 
 # named styles used by the plans; the adapters turn them into real formats
 STYLES = {
