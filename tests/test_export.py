@@ -162,7 +162,7 @@ def test_html_is_one_accessible_table_with_the_same_figures(public, evaluation_j
         assert all(e in heading for e in expected)
         assert all(e in next(v for k, v in tally.items() if k.startswith(code + " ")) for e in expected)
     # the chart: inline SVG with a text alternative naming the same figures
-    svg = doc.find(".//figure/svg")
+    svg = doc.find(".//figure//svg")
     assert svg is not None and svg.get("role") == "img" and svg.get("aria-labelledby")
     assert doc.find(".//figure/figcaption") is not None
     desc = svg.findtext("desc")

@@ -14,7 +14,7 @@ from ..core.evaluate import Evaluation
 from ..errors import KpiError, MissingDependencyError
 from .xlsx import export_xlsx
 
-INSTALL_HINT = ("apt-get install libreoffice-calc fonts-ipaexfont"
+INSTALL_HINT = ("apt-get install libreoffice-calc libreoffice-writer fonts-morisawa-bizud-gothic"
                 "（Windows・Macでは https://ja.libreoffice.org/ からLibreOfficeをインストール）")
 TIMEOUT = 180
 
