@@ -138,12 +138,15 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     assert main(["export", str(SAMPLE), "--out", str(out), "--format", "html"]) == 0
     assert main(["report", str(SAMPLE), "--out", str(out), "--format", "html"]) == 0
     found = {("report" if "評価報告書" in p.name else "summary"): p for p in out.glob("*.html")}
-    assert set(found) == {"summary", "report"}
+    city = tmp_path_factory.mktemp("city")      # years side by side: series tables and small charts
+    assert main(["report", str(SAMPLE.parent / "sample_city_r6.xlsx"), "--out", str(city), "--format", "html"]) == 0
+    found["series"] = next(city.glob("*.html"))
+    assert set(found) == {"summary", "report", "series"}
     return found
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-@pytest.mark.parametrize("page", ["summary", "report"])
+@pytest.mark.parametrize("page", ["summary", "report", "series"])
 def test_axe_finds_no_violation(browser, pages, page, width):
     result = run_axe(browser, pages[page], width)
     assert result["violations"] == []

@@ -124,7 +124,8 @@ def test_all_78_kpis_with_the_printed_figures(document, source_rows):
     """KPI名 / 単位 / 策定時 (a) / 実績値 (b) / 目標 (c) / 進捗率, compared with the report's measure tables."""
     rows = [r for t in document.tables if t.rows[0].cells[0].text == "KPI名" for r in table_rows(t)[1:]]
     assert len(rows) == 78
-    squash = lambda s: re.sub(r"\s", "", s)  # noqa: E731
+    # one dash for "no value": the report's — is printed －, as in the summary (see its legend)
+    squash = lambda s: "－" if s.strip() in ("—", "－") else re.sub(r"\s", "", s)  # noqa: E731
     differences = {}
     for got, src in zip(rows, source_rows):
         printed = [src["name"], src["unit"], src["baseline"], src["actual_R4"], src["target"], src["report_progress"]]
@@ -296,3 +297,70 @@ def test_report_button_writes_word_and_html_beside_the_workbook(tmp_path, monkey
     assert "評価報告書を" in message, message
     out = tmp_path / "mine_r4_報告書"
     assert sorted(p.name for p in out.iterdir()) == ["美祢市_評価報告書_R4.docx", "美祢市_評価報告書_R4.html"]
+
+
+# --- years side by side (a workbook with actuals R2–R6)
+
+CITY = SAMPLE.parent / "sample_city_r6.xlsx"
+CITY_SOURCE = SAMPLE.parent / "sample_city_r6_source.csv"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    from addin.cli import main
+    out = tmp_path_factory.mktemp("city")
+    assert main(["report", str(CITY), "--out", str(out), "--format", "docx,html"]) == 0
+    return {p.suffix: p for p in out.iterdir()}
+
+
+def _previous_statuses(tmp_path) -> dict[str, str]:
+    """The engine's statuses with the evaluation year moved back (R6 → R5), through the command line."""
+    import io, json, contextlib
+    from openpyxl import load_workbook
+    from addin.cli import main
+    copy = tmp_path / "r5.xlsx"
+    wb = load_workbook(CITY)
+    ws = wb["設定"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "評価年度")
+    ws.cell(row, 2).value = "R5"
+    wb.save(copy)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main(["evaluate", str(copy), "--json"])
+    return {k["label"]: k["status"] or "－" for k in json.loads(buf.getvalue())["kpis"]}
+
+
+def test_years_side_by_side_with_the_status_change(city, tmp_path):
+    d = docx.Document(str(city[".docx"]))
+    tables = [t for t in d.tables if t.rows[0].cells[0].text == "KPI名" and t.rows[0].cells[1].text == "R2"]
+    assert tables, "a table of yearly actuals under each KPI table"
+    head = [c.text for c in tables[0].rows[0].cells]
+    assert head == ["KPI名", "R2", "R3", "R4", "R5", "R6", "推移", "評価（R5 → R6）"]
+    rows = {r[0]: r for t in tables for r in table_rows(t)[1:]}
+    with open(CITY_SOURCE, encoding="utf-8", newline="") as f:
+        source = list(csv.DictReader(f))
+    assert len(rows) == len(source) == 21
+    previous = _previous_statuses(tmp_path)
+    changed = []
+    for src in source:
+        label = next(k for k in rows if k.rstrip("※") == src["name"].rstrip("※"))
+        got = rows[label]
+        for year, cell in zip(("R2", "R3", "R4", "R5", "R6"), got[1:6]):
+            typed = src[f"actual_{year}"].replace(",", "")
+            assert cell.replace(",", "") == (typed or "－"), (label, year)
+        status = got[7].split(" → ")
+        assert status[0] == previous[label], label
+        if len(status) == 2:
+            changed.append((src["name"], got[7]))
+    assert ("移住支援制度を利用した移住者数", "△ → ○") in changed
+    assert ("合計特殊出生率", "○ → ×") in changed
+
+
+def test_years_side_by_side_in_the_web_page(city):
+    page = city[".html"].read_text(encoding="utf-8")
+    assert "年度別の実績と評価の推移" in page and "△ → ○" in page
+    assert 'role="img" aria-label="新規創業件数の推移: R2 9、R3 11、R4 12、R5 10、R6 13"' in page
+
+
+def test_one_year_workbook_has_no_series(document):
+    assert not [t for t in document.tables if t.rows[0].cells[1].text == "R2"]

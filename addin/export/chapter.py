@@ -23,6 +23,31 @@ TABLE_COLUMNS = 7          # KPI名 単位 (a) (b) (c) 進捗率 評価
 
 
 @dataclass
+class SeriesRow:
+    """One KPI's actuals year by year (as printed) and its status one evaluation year earlier."""
+    texts: list[str]                  # per year of Chapter.series_years: "382", "－", "集計中"
+    numbers: list[float | None]       # the same as numbers, for the small chart
+    previous_status: str              # the scheme's label for the previous year ("－" when none)
+    status: str
+
+    @property
+    def change(self) -> str:
+        """未達成↓ → 改善↑ (or the status alone when it did not change)."""
+        return self.status if self.previous_status == self.status else f"{self.previous_status} → {self.status}"
+
+    @property
+    def sparkline(self) -> str:
+        """The series as a text chart (▁▂▃▄▅▆▇█, blank for a year without a number): readable in Word and PDF."""
+        nums = [x for x in self.numbers if x is not None]
+        if len(nums) < 2:
+            return ""
+        lo, hi = min(nums), max(nums)
+        bars = "▁▂▃▄▅▆▇█"
+        return "".join(" " if x is None else bars[0 if hi == lo else round((x - lo) / (hi - lo) * 7)]
+                       for x in self.numbers)
+
+
+@dataclass
 class MeasureSection:
     code: str
     name: str
@@ -30,6 +55,7 @@ class MeasureSection:
     rows: list[PublicRow]
     texts: list[tuple[str, list[str]]]          # (label, paragraphs), the four texts in report order
     note: str = ""                              # the ※ note when a KPI of the table uses (b-a)/(c-a)
+    series: list[SeriesRow] = field(default_factory=list)   # parallel to rows, when several years are held
 
     @property
     def heading(self) -> str:
@@ -50,7 +76,8 @@ class PolicySection:
 
     @property
     def heading(self) -> str:
-        return f"【戦略方針{self.number}】{self.name}" if self.code else (self.name or "戦略方針")
+        """【戦略方針1】name; empty for a plan without this level (its measures sit directly under the goal)."""
+        return f"【戦略方針{self.number}】{self.name}" if self.code else self.name
 
 
 @dataclass
@@ -79,6 +106,14 @@ class Chapter:
     goals: list[GoalSection]
     headers: list[str]                 # the KPI table's headers (the summary's, cut to TABLE_COLUMNS)
     classes: list[str]
+    series_years: list[int] = field(default_factory=list)   # empty when the workbook holds one year only
+
+    @property
+    def series_headers(self) -> list[str]:
+        """KPI名, R2 … R6, 推移, 評価（前年度 → 今年度）"""
+        year = self.report.evaluation_year
+        return (["KPI名"] + [V.era_label(y) for y in self.series_years] + ["推移"]
+                + [f"評価（{V.era_label(year - 1)} → {V.era_label(year)}）" if year else "評価"])
 
     @property
     def title(self) -> str:
@@ -101,6 +136,8 @@ def build_chapter(ev: Evaluation, narratives: N.Narratives | None = None,
     """Group the public rows by goal → policy → measure in plan order and attach the 施策 sheet's texts."""
     rep = report or public_report(ev)
     narratives = narratives or N.Narratives()
+    years = series_years(ev)
+    series = year_series(ev, years) if years else {}
     names: dict[tuple[str, str], str] = {}
     for r in ev.results:
         names.setdefault(("p", r.kpi.policy_code or ""), r.kpi.policy_name or "")
@@ -111,7 +148,7 @@ def build_chapter(ev: Evaluation, narratives: N.Narratives | None = None,
         g = GoalSection(code, name, {c: rep.tallies.get(code, {}).get(c, 0) for c in rep.classes})
         goals.append(g)
         by_goal[code] = g
-    for row in rep.rows:
+    for i, row in enumerate(rep.rows):
         g = by_goal.get(row.goal_code)
         if g is None:
             continue
@@ -128,13 +165,56 @@ def build_chapter(ev: Evaluation, narratives: N.Narratives | None = None,
             measure = MeasureSection(
                 row.measure_code, (item.name if item and item.name else "") or names.get(("m", row.measure_code), ""),
                 item.paragraphs("description") if item else [], [],
-                [(label, item.paragraphs(key) if item else []) for key, label in TEXT_LABELS])
+                [(label, item.paragraphs(key) if item else []) for key, label in TEXT_LABELS]
+                if narratives.present else [])          # a workbook without a 施策 sheet: tables only
             policy.measures.append(measure)
         measure.rows.append(row)
+        if i in series:
+            measure.series.append(series[i])
         if row.formula == "difference":
             measure.note = DIFFERENCE_NOTE
     headers = list(rep.headers[:TABLE_COLUMNS])
-    return Chapter(rep, goals, headers, list(rep.classes))
+    return Chapter(rep, goals, headers, list(rep.classes), years)
+
+
+def series_years(ev: Evaluation) -> list[int]:
+    """The fiscal years with actuals up to the evaluation year, when there are at least two of them."""
+    year = ev.settings.evaluation_year
+    years = sorted({y for r in ev.results for y, e in r.kpi.actuals.items()
+                    if not e.is_blank and (year is None or y <= year)})
+    return years if len(years) >= 2 else []
+
+
+def year_series(ev: Evaluation, years: list[int]) -> dict[int, SeriesRow]:
+    """Per result (by position): the yearly actuals and the status the engine gives with the evaluation year
+    moved back one year (the previous evaluation), so the change 未達成↓ → 改善↑ is computed, not typed."""
+    import dataclasses
+
+    from ..core.evaluate import evaluate
+    from ..core.render import DASH, DASH_LIKE, decimals_of
+    year = ev.settings.evaluation_year
+    previous = {}
+    if year:
+        before = evaluate([r.kpi for r in ev.results], dataclasses.replace(ev.settings, evaluation_year=year - 1),
+                          ev.scheme, [])
+        previous = {i: r.status for i, r in enumerate(before.results)}
+    out = {}
+    for i, r in enumerate(ev.results):
+        texts, numbers = [], []
+        entries = [r.kpi.actuals.get(y) for y in years]
+        # one number of decimals per KPI, as its table prints (42.2 / 41.0)
+        dec = max(decimals_of(x) for x in [e.value for e in entries if e is not None and e.is_number]
+                  + [r.baseline, r.actual, r.target])
+        for e in entries:
+            if e is not None and e.is_number:
+                texts.append(f"{e.value:,.{dec}f}")
+                numbers.append(e.value)
+            else:
+                marker = (e.marker if e is not None else None) or ""
+                texts.append(DASH if not marker or set(marker) <= DASH_LIKE else marker)
+                numbers.append(None)
+        out[i] = SeriesRow(texts, numbers, previous.get(i) or DASH, r.status or DASH)
+    return out
 
 
 def load_chapter(path, scheme: str | None = None) -> tuple[Chapter, Evaluation, list]:

@@ -86,6 +86,37 @@ def _kpi_table(chapter: Chapter, m: MeasureSection, ids: _Ids) -> list[str]:
     return out
 
 
+def _sparkline(values, label: str) -> str:
+    """A small line chart of the yearly actuals (an image whose name states the figures)."""
+    pts = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(pts) < 2:
+        return ""
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    w, h, pad = 96, 28, 4
+    step = (w - 2 * pad) / max(len(values) - 1, 1)
+    xy = [(pad + i * step, h - pad - (0 if hi == lo else (v - lo) / (hi - lo)) * (h - 2 * pad)) for i, v in pts]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#005AFF"/>' for x, y in xy)
+    return (f'<svg role="img" aria-label="{_e(label)}" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+            f'<polyline points="{line}" fill="none" stroke="#005AFF" stroke-width="2"/>{dots}</svg>')
+
+
+def _series(chapter: Chapter, m: MeasureSection, ids: _Ids) -> list[str]:
+    cap = ids("series")
+    heads = chapter.series_headers
+    years = [h for h in heads[1:-2]]
+    out = [f'<div class="scroll" role="region" aria-labelledby="{cap}" tabindex="0">', "<table>",
+           f'<caption id="{cap}">{_e(m.heading)}　年度別の実績と評価の推移</caption>',
+           "<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in heads) + "</tr></thead>", "<tbody>"]
+    for r, sr in zip(m.rows, m.series):
+        label = f"{r.label}の推移: " + "、".join(f"{y} {t}" for y, t in zip(years, sr.texts))
+        cells = [f'<th scope="row">{_e(r.label)}</th>'] + [f'<td class="num">{_e(t)}</td>' for t in sr.texts]
+        cells += [f'<td class="c">{_sparkline(sr.numbers, label)}</td>', f'<td class="c">{_e(sr.change)}</td>']
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
+    return out
+
+
 def _texts(m: MeasureSection) -> list[str]:
     out = ['<dl class="texts">']
     for label, paras in m.texts:
@@ -109,13 +140,18 @@ def build_chapter_html(chapter: Chapter) -> str:
         p.append(f'<h2 id="{gid}">{_e(goal.heading)}</h2>')
         p.extend(_tally(chapter, goal, ids))
         for policy in goal.policies:
-            p.append(f"<h3>{_e(policy.heading)}</h3>")
+            if policy.heading:
+                p.append(f"<h3>{_e(policy.heading)}</h3>")
             p.extend(f"<p>{_e(t)}</p>" for t in policy.paragraphs)
             for m in policy.measures:
-                p.append(f"<h4>{_e(m.heading)}</h4>")
+                h = "h4" if policy.heading else "h3"       # no heading level skipped
+                p.append(f"<{h}>{_e(m.heading)}</{h}>")
                 p.extend(f"<p>{_e(t)}</p>" for t in m.description)
                 p.extend(_kpi_table(chapter, m, ids))
-                p.extend(_texts(m))
+                if m.series:
+                    p.extend(_series(chapter, m, ids))
+                if m.texts:
+                    p.extend(_texts(m))
         p.append("</section>")
     notes = [n for n in chapter.report.notes if n]
     if notes:

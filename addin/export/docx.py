@@ -227,6 +227,32 @@ def _kpi_table(doc, chapter: Chapter, m: MeasureSection):
     return t
 
 
+def _series_table(doc, chapter: Chapter, m: MeasureSection):
+    """Years side by side: each KPI's actuals per year, a text chart of them, and the status change from the
+    previous evaluation year (computed with the evaluation year moved back)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    headers = chapter.series_headers
+    t = doc.add_table(rows=1 + len(m.rows), cols=len(headers))
+    t.style = "Table Grid"
+    _repeat_header(t.rows[0])
+    for cell, h in zip(t.rows[0].cells, headers):
+        _cell_text(cell, h, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=8.5)
+        _shade(cell, HEADER_FILL)
+    right, center = WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.CENTER
+    for row, r, sr in zip(t.rows[1:], m.rows, m.series):
+        _no_split(row)
+        cells = row.cells
+        _cell_text(cells[0], r.label)
+        for cell, text in zip(cells[1:], sr.texts):
+            _cell_text(cell, text, align=right)
+        _cell_text(cells[-2], sr.sparkline, align=center)
+        _cell_text(cells[-1], sr.change, align=center)
+    n = len(chapter.series_years)
+    year_w = max((170 - 50 - 20 - 32) / max(n, 1), 10)
+    _widths(t, [50] + [year_w] * n + [20, 32])
+    return t
+
+
 def _texts_table(doc, m: MeasureSection):
     """The four texts of the departments, label beside text, as the report prints them."""
     from docx.shared import Mm, Pt
@@ -278,18 +304,25 @@ def build_docx(chapter: Chapter):
         doc.add_heading(goal.heading, level=1)
         _tally_table(doc, chapter, goal)
         for policy in goal.policies:
-            doc.add_heading(policy.heading, level=2)
+            if policy.heading:
+                doc.add_heading(policy.heading, level=2)
             for text in policy.paragraphs:
                 doc.add_paragraph(text)
             for m in policy.measures:
-                doc.add_heading(m.heading, level=3)
+                doc.add_heading(m.heading, level=3 if policy.heading else 2)   # no level skipped
                 for text in m.description:
                     doc.add_paragraph(text)
                 _kpi_table(doc, chapter, m)
                 if m.note:
                     _note(doc, m.note)
-                doc.add_paragraph()
-                _texts_table(doc, m)
+                if m.series:
+                    p = doc.add_paragraph()
+                    p.paragraph_format.keep_with_next = True
+                    _set_fonts(p.add_run("年度別の実績と評価の推移"), 9.5, bold=True)
+                    _series_table(doc, chapter, m)
+                if m.texts:
+                    doc.add_paragraph()
+                    _texts_table(doc, m)
     notes = [n for n in rep.notes if n]
     if notes:
         doc.add_heading("注記", level=1)
