@@ -137,7 +137,7 @@ def test_all_78_kpis_with_the_printed_figures(document, source_rows):
 
 def test_headers_and_difference_note_as_in_the_report(document):
     kpi_tables = [t for t in document.tables if t.rows[0].cells[0].text == "KPI名"]
-    assert [c.text for c in kpi_tables[0].rows[0].cells][:6] == [
+    assert [c.text.replace("\n", " ") for c in kpi_tables[0].rows[0].cells][:6] == [
         "KPI名", "単位", "策定時 (H30)(a)", "実績値 (R4)(b)", "目標 (R6)(c)", "進捗率 (b)/(c)"]
     text = "\n".join(p.text for p in document.paragraphs)
     # 7 measure tables of the report carry ※ KPIs, each followed by the note
@@ -364,3 +364,27 @@ def test_years_side_by_side_in_the_web_page(city):
 
 def test_one_year_workbook_has_no_series(document):
     assert not [t for t in document.tables if t.rows[0].cells[1].text == "R2"]
+
+
+# --- the 施策 sheet reader never fails on what a clerk may type
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_cell = st.one_of(st.none(), st.text(max_size=30), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                  st.sampled_from(["戦略方針", "具体的施策", "1-1", "1-1-1", "１－１－１", "=A1", "#N/A", ""]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_cell, min_size=0, max_size=11), max_size=12))
+def test_narrative_reader_survives_any_sheet(rows):
+    from addin.core import narrative as N
+    from addin.core.model import Kpi
+    header = [None, None, None]
+    block = [["施策"], ["説明"], [h for _, h, _, _ in N.COLUMNS]] + rows
+    narratives, findings = N.read_narratives(block)
+    more = N.check_narratives(narratives, [Kpi(row=5, name="x", goal_code="1", policy_code="1-1",
+                                               measure_code="1-1-1")])
+    for f in findings + more:
+        assert f.format_message() and f.code in __import__("addin.core.findings", fromlist=["x"]).CATALOGUE
+    narratives, findings = N.read_narratives([header] + rows)      # no header row at all
+    assert narratives.items == {} and findings[0].code == "narrative_no_header"

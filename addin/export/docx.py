@@ -212,7 +212,8 @@ def _kpi_table(doc, chapter: Chapter, m: MeasureSection):
     head = t.rows[0]
     _repeat_header(head)
     for cell, h in zip(head.cells, headers):
-        _cell_text(cell, h, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=8.5)
+        # 策定時 / (H30)(a): the year on its own line rather than cut anywhere by the narrow column
+        _cell_text(cell, h.replace(" (", "\n(", 1), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=8.5)
         _shade(cell, HEADER_FILL)
     right, center = WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.CENTER
     for row, r in zip(t.rows[1:], m.rows):
@@ -223,7 +224,7 @@ def _kpi_table(doc, chapter: Chapter, m: MeasureSection):
             _cell_text(cell, v, align=al)
         if len(headers) > 6 and r.status:
             _shade(row.cells[6], chapter.report.colors.get(r.status, "FFFFFF"))
-    _widths(t, [54, 13, 21, 21, 21, 19, 21][:len(headers)])
+    _widths(t, [52, 13, 22, 22, 22, 19, 20][:len(headers)])
     return t
 
 

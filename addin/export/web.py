@@ -27,7 +27,6 @@ body{font-family:"BIZ UDPGothic","BIZ UDPゴシック","Yu Gothic","游ゴシッ
  color:#1a1a1a;background:#fff;line-height:1.6;margin:0 auto;padding:1.5rem;max-width:72rem;overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 .scroll:focus{outline:3px solid #1a5fb4;outline-offset:2px}
-@media (max-width:40rem){body{padding:.75rem}dl.tally{grid-template-columns:1fr}}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;border-bottom:2px solid #2f5597}
 .sub{margin:0 0 1rem}
 figure{margin:0 0 1rem}figcaption{font-size:.95rem}
@@ -45,6 +44,7 @@ th[scope=row]{font-weight:normal;text-align:left}
 td.num{text-align:right;white-space:nowrap}td.c{text-align:center;white-space:nowrap}
 .notes{font-size:.9rem}
 @media print{body{margin:0}thead{display:table-header-group}tr{break-inside:avoid}}
+@media (max-width:40rem){body{padding:.75rem}dl.tally{grid-template-columns:1fr}dl.tally dd{margin-bottom:.5rem}}
 """
 
 
