@@ -80,7 +80,19 @@ def extract(seed: Path = SEED) -> list[dict]:
             cur.setdefault(field, []).extend(paragraphs(raw))
     out = []
     for r in records:
-        out.append({k: ("\n".join(r[k]) if isinstance(r.get(k), list) else r.get(k, "")) for k in FIELDS})
+        out.append({k: ("\n".join(_join_broken(r[k])) if isinstance(r.get(k), list) else r.get(k, ""))
+                    for k in FIELDS})
+    return out
+
+
+def _join_broken(paras: list[str]) -> list[str]:
+    """A paragraph the PDF cut at a page or cell boundary (no 。 at its end) continues in the next one."""
+    out: list[str] = []
+    for p in paras:
+        if out and not out[-1].endswith(("。", "）", ")", "」")):
+            out[-1] += p
+        else:
+            out.append(p)
     return out
 
 
