@@ -85,6 +85,9 @@ def cmd_report(args) -> int:
     from .export.chapter import load_chapter
     from .export.report import write_report
     chapter, ev, findings = load_chapter(args.file, args.scheme)
+    if not chapter.rows:
+        raise KpiError(f"「{args.file}」のシート「KPI」に重点戦略の番号が付いたKPIがないため、報告書を作成できません。"
+                       "kpi validate で確認してください。")
     paths = write_report(chapter, args.out, args.format)
     for name, path in paths.items():
         print(f"{name}: {path}")

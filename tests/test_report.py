@@ -388,3 +388,9 @@ def test_narrative_reader_survives_any_sheet(rows):
         assert f.format_message() and f.code in __import__("addin.core.findings", fromlist=["x"]).CATALOGUE
     narratives, findings = N.read_narratives([header] + rows)      # no header row at all
     assert narratives.items == {} and findings[0].code == "narrative_no_header"
+
+
+def test_report_of_a_workbook_without_kpis_is_refused_in_japanese(run, tmp_path):
+    r = run("report", SAMPLE.parents[1] / "kpi_template.xlsx", "--out", tmp_path / "out")
+    assert r.exit_code == 2 and "報告書を作成できません" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
