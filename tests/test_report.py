@@ -120,9 +120,26 @@ def test_every_measure_of_the_report_in_order_with_its_kpi_table(document):
         assert [r[0] for r in table_rows(tables[1])] == TEXT_LABELS
 
 
+def measure_tables(document):
+    """The KPI tables of the measures (before 【KPI達成状況】 at the end)."""
+    out = []
+    for kind, item, text in body_blocks(document):     # ("p", style name, text) or ("t", table, None)
+        if kind == "p" and item == "Heading 1" and text == "【KPI達成状況】":
+            break
+        if kind == "t" and item.rows[0].cells[0].text == "KPI名" and item.rows[0].cells[1].text == "単位":
+            out.append(item)
+    return out
+
+
+def summary_tables(document):
+    blocks = list(body_blocks(document))
+    start = next(i for i, (k, s, t) in enumerate(blocks) if k == "p" and s == "Heading 1" and t == "【KPI達成状況】")
+    return [b[1] for b in blocks[start:] if b[0] == "t"]
+
+
 def test_all_78_kpis_with_the_printed_figures(document, source_rows):
     """KPI名 / 単位 / 策定時 (a) / 実績値 (b) / 目標 (c) / 進捗率, compared with the report's measure tables."""
-    rows = [r for t in document.tables if t.rows[0].cells[0].text == "KPI名" for r in table_rows(t)[1:]]
+    rows = [r for t in measure_tables(document) for r in table_rows(t)[1:]]
     assert len(rows) == 78
     # one dash for "no value": the report's — is printed －, as in the summary (see its legend)
     squash = lambda s: "－" if s.strip() in ("—", "－") else re.sub(r"\s", "", s)  # noqa: E731
@@ -135,8 +152,22 @@ def test_all_78_kpis_with_the_printed_figures(document, source_rows):
     assert differences == PRINTED_DIFFERENTLY
 
 
+def test_summary_at_the_end_equals_the_measure_tables(document):
+    """【KPI達成状況】 closes the chapter: the published tallies with the total, and every KPI row exactly as in
+    its measure table (the report's own summary disagreed with its measure tables: 223.3% vs 233.3%)."""
+    tally, listing = summary_tables(document)
+    rows = table_rows(tally)
+    assert rows[0] == ["重点戦略：KPI達成状況"] + CLASSES + ["計"]
+    assert [tuple(int(x) for x in r[1:5]) for r in rows[1:6]] == list(PUBLISHED_TALLIES.values())
+    assert rows[-1] == ["合計", "26", "19", "13", "20", "78"]
+    listed = [r for r in table_rows(listing)[1:] if len(set(r)) > 1]        # goal rows are merged cells
+    measured = [r for t in measure_tables(document) for r in table_rows(t)[1:]]
+    assert listed == measured and len(listed) == 78
+    assert any(r[0] == "認定新規就農者数(青年等就農計画H24～累計)※" and r[5] == "233.3%" for r in listed)
+
+
 def test_headers_and_difference_note_as_in_the_report(document):
-    kpi_tables = [t for t in document.tables if t.rows[0].cells[0].text == "KPI名"]
+    kpi_tables = measure_tables(document)
     assert [c.text.replace("\n", " ") for c in kpi_tables[0].rows[0].cells][:6] == [
         "KPI名", "単位", "策定時 (H30)(a)", "実績値 (R4)(b)", "目標 (R6)(c)", "進捗率 (b)/(c)"]
     text = "\n".join(p.text for p in document.paragraphs)
@@ -199,8 +230,8 @@ def test_html_has_the_same_structure(reported):
     [path] = reported.glob("*.html")
     page = path.read_text(encoding="utf-8")
     assert page.count("<h2 ") == 5 + 1 and page.count("<h4>") == 38
-    assert page.count('<th scope="row">') == 78
-    assert page.count('role="region"') == 5 + 38 and 'lang="ja"' in page
+    assert page.count('<th scope="row">') == 78 + 6 + 78          # measure tables, summary tally, summary list
+    assert page.count('role="region"') == 5 + 38 + 2 and 'lang="ja"' in page
     assert "なお、令和4年度には美祢市観光協会を中心とした【みねDMO】が認定DMOを取得しています。" in page
 
 

@@ -29,6 +29,7 @@ caption{text-align:left;font-weight:bold;padding:.25rem 0}
 th,td{border:1px solid #767676;padding:.3rem .5rem;vertical-align:top}
 thead th{background:#d9e1f2;white-space:nowrap}
 th[scope=row]{font-weight:normal;text-align:left;min-width:12rem}
+th[scope=rowgroup]{background:#f2f2f2;text-align:left}
 td.num{text-align:right;white-space:nowrap}td.c{text-align:center;white-space:nowrap}
 .note{font-size:.9rem;margin:.25rem 0 1rem}
 dl.texts{margin:.75rem 0 1.5rem;border:1px solid #767676}
@@ -117,6 +118,42 @@ def _series(chapter: Chapter, m: MeasureSection, ids: _Ids) -> list[str]:
     return out
 
 
+def _summary(chapter: Chapter, ids: _Ids) -> list[str]:
+    """【KPI達成状況】 at the end: the tallies with the total, then every KPI under its goal (the same rows)."""
+    rep = chapter.report
+    classes = chapter.classes
+    heads = chapter.headers
+    cap1, cap2 = ids("summary-tally"), ids("summary-list")
+    out = ['<section aria-labelledby="summary-heading">', '<h2 id="summary-heading">【KPI達成状況】</h2>',
+           f'<div class="scroll" role="region" aria-labelledby="{cap1}" tabindex="0">', "<table>",
+           f'<caption id="{cap1}">重点戦略ごとのKPI達成状況（件数）</caption>',
+           '<thead><tr><th scope="col">重点戦略</th>' + "".join(f'<th scope="col">{_e(c)}</th>' for c in classes)
+           + '<th scope="col">計</th></tr></thead>', "<tbody>"]
+    lines = [(g.heading, g.tally) for g in chapter.goals] + [("合計", rep.tallies.get("total", {}))]
+    for label, tally in lines:
+        out.append(f'<tr><th scope="row">{_e(label)}</th>'
+                   + "".join(f'<td class="c">{tally.get(c, 0)}</td>' for c in classes)
+                   + f'<td class="c">{sum(tally.get(c, 0) for c in classes)}</td></tr>')
+    out += ["</tbody>", "</table>", "</div>",
+            f'<div class="scroll" role="region" aria-labelledby="{cap2}" tabindex="0">', "<table>",
+            f'<caption id="{cap2}">KPI一覧</caption>',
+            "<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in heads) + "</tr></thead>"]
+    for g in chapter.goals:
+        out.append("<tbody>")
+        counts = "・".join(f"{c} {g.tally.get(c, 0)}件" for c in classes)
+        out.append(f'<tr><th scope="rowgroup" colspan="{len(heads)}">{_e(g.heading)}（{_e(counts)}）</th></tr>')
+        for r in (x for m in g.measures for x in m.rows):
+            cells = [f'<th scope="row">{_e(r.label)}</th>', f'<td class="c">{_e(r.unit)}</td>']
+            cells += [f'<td class="num">{_e(v)}</td>' for v in r.cells]
+            cells += [f'<td class="num">{_e(r.progress_text)}</td>', f'<td class="c">{_e(r.status_text)}</td>']
+            out.append("<tr>" + "".join(cells[:len(heads)]) + "</tr>")
+        out.append("</tbody>")
+    out += ["</table>", "</div>"]
+    out += [f'<p class="note">{_e(n)}</p>' for n in rep.notes if n]
+    out.append("</section>")
+    return out
+
+
 def _texts(m: MeasureSection) -> list[str]:
     out = ['<dl class="texts">']
     for label, paras in m.texts:
@@ -153,12 +190,7 @@ def build_chapter_html(chapter: Chapter) -> str:
                 if m.texts:
                     p.extend(_texts(m))
         p.append("</section>")
-    notes = [n for n in chapter.report.notes if n]
-    if notes:
-        p.append('<section aria-labelledby="notes-heading">')
-        p.append('<h2 id="notes-heading">注記</h2>')
-        p.extend(f'<p class="note">{_e(n)}</p>' for n in notes)
-        p.append("</section>")
+    p.extend(_summary(chapter, ids))
     p += ["</main>", "</body>", "</html>"]
     return "\n".join(p) + "\n"
 

@@ -224,7 +224,7 @@ def _kpi_table(doc, chapter: Chapter, m: MeasureSection):
             _cell_text(cell, v, align=al)
         if len(headers) > 6 and r.status:
             _shade(row.cells[6], chapter.report.colors.get(r.status, "FFFFFF"))
-    _widths(t, [52, 13, 22, 22, 22, 19, 20][:len(headers)])
+    _widths(t, [46, 11, 24, 24, 24, 19, 22][:len(headers)])
     return t
 
 
@@ -272,6 +272,57 @@ def _texts_table(doc, m: MeasureSection):
     for row in t.rows:
         row.cells[0].width = Mm(TEXT_LABEL_WIDTH_MM)
     return t
+
+
+def _summary(doc, chapter: Chapter):
+    """【KPI達成状況】 at the end of the chapter, as the report prints it: the tally of every goal with the total,
+    then every KPI under its goal.  Same rows as the measure tables above (one Chapter), so they cannot differ."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    rep = chapter.report
+    classes = chapter.classes
+    center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
+    doc.add_heading("【KPI達成状況】", level=1)
+    lines = [(f"重点戦略{g.code}", g.tally) for g in chapter.goals] + [("合計", rep.tallies.get("total", {}))]
+    t = doc.add_table(rows=1 + len(lines), cols=len(classes) + 2)
+    t.style = "Table Grid"
+    _repeat_header(t.rows[0])
+    for cell, h in zip(t.rows[0].cells, ["重点戦略：KPI達成状況"] + classes + ["計"]):
+        _cell_text(cell, h, bold=True, align=center)
+        _shade(cell, HEADER_FILL)
+    for row, (label, tally) in zip(t.rows[1:], lines):
+        total = label == "合計"
+        _cell_text(row.cells[0], label, bold=total)
+        for cell, c in zip(row.cells[1:], classes):
+            _cell_text(cell, str(tally.get(c, 0)), bold=total, align=center)
+        _cell_text(row.cells[-1], str(sum(tally.get(c, 0) for c in classes)), bold=total, align=center)
+    _widths(t, [50] + [100 / (len(classes) + 1)] * (len(classes) + 1))
+    doc.add_paragraph()
+    headers = chapter.headers
+    rows = chapter.rows
+    t = doc.add_table(rows=1 + len(chapter.goals) + len(rows), cols=len(headers))
+    t.style = "Table Grid"
+    _repeat_header(t.rows[0])
+    for cell, h in zip(t.rows[0].cells, headers):
+        _cell_text(cell, h.replace(" (", "\n(", 1), bold=True, align=center, size=8.5)
+        _shade(cell, HEADER_FILL)
+    i = 1
+    aligns = [None, center, right, right, right, right, center]
+    for g in chapter.goals:
+        head = t.rows[i]
+        merged = head.cells[0].merge(head.cells[-1])
+        _cell_text(merged, g.heading + "　" + "　".join(f"{c} {g.tally.get(c, 0)}" for c in classes), bold=True)
+        _shade(merged, LABEL_FILL)
+        i += 1
+        for r in (x for m in g.measures for x in m.rows):
+            row = t.rows[i]
+            _no_split(row)
+            values = [r.label, r.unit, *r.cells, r.progress_text, r.status_text][:len(headers)]
+            for cell, v, al in zip(row.cells, values, aligns):
+                _cell_text(cell, v, align=al, size=9)
+            if len(headers) > 6 and r.status:
+                _shade(row.cells[6], rep.colors.get(r.status, "FFFFFF"))
+            i += 1
+    _widths(t, [46, 11, 24, 24, 24, 19, 22][:len(headers)])
 
 
 def _note(doc, text: str):
@@ -324,11 +375,9 @@ def build_docx(chapter: Chapter):
                 if m.texts:
                     doc.add_paragraph()
                     _texts_table(doc, m)
-    notes = [n for n in rep.notes if n]
-    if notes:
-        doc.add_heading("注記", level=1)
-        for n in notes:
-            _note(doc, n)
+    _summary(doc, chapter)
+    for n in (n for n in rep.notes if n):
+        _note(doc, n)
     return doc
 
 
