@@ -141,12 +141,15 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     city = tmp_path_factory.mktemp("city")      # years side by side: series tables and small charts
     assert main(["report", str(SAMPLE.parent / "sample_city_r6.xlsx"), "--out", str(city), "--format", "html"]) == 0
     found["series"] = next(city.glob("*.html"))
-    assert set(found) == {"summary", "report", "series"}
+    assert main(["export", str(SAMPLE.parent / "sample_city_r6.xlsx"), "--out", str(city / "public"),
+                 "--format", "html"]) == 0
+    found["series_summary"] = next((city / "public").glob("*.html"))
+    assert set(found) == {"summary", "report", "series", "series_summary"}
     return found
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-@pytest.mark.parametrize("page", ["summary", "report", "series"])
+@pytest.mark.parametrize("page", ["summary", "report", "series", "series_summary"])
 def test_axe_finds_no_violation(browser, pages, page, width):
     result = run_axe(browser, pages[page], width)
     assert result["violations"] == []

@@ -425,3 +425,14 @@ def test_report_of_a_workbook_without_kpis_is_refused_in_japanese(run, tmp_path)
     r = run("report", SAMPLE.parents[1] / "kpi_template.xlsx", "--out", tmp_path / "out")
     assert r.exit_code == 2 and "報告書を作成できません" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_years_side_by_side_in_the_public_summary_page(run, tmp_path):
+    """kpi export's web page carries the same series and changes as the report (one computation)."""
+    assert run("export", CITY, "--out", tmp_path, "--format", "html").exit_code == 0
+    page = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+    assert '<h2 id="series-heading">年度別の実績と評価の推移</h2>' in page
+    assert "△ → ○" in page and "○ → ×" in page
+    assert 'role="img" aria-label="新規創業件数の推移: R2 9、R3 11、R4 12、R5 10、R6 13"' in page
+    assert run("export", SAMPLE, "--out", tmp_path / "mine", "--format", "html").exit_code == 0
+    assert "series-heading" not in next((tmp_path / "mine").glob("*.html")).read_text(encoding="utf-8")

@@ -111,7 +111,8 @@ def chart_svg(rep: PublicReport, labelled_by: str = "") -> str:
     return "\n".join(out)
 
 
-def build_html(rep: PublicReport) -> str:
+def build_html(rep: PublicReport, series=None) -> str:
+    """The page; ``series`` (years, {row index: chapter.SeriesRow}) adds the years side by side."""
     classes = rep.classes
     p: list[str] = []
     a = p.append
@@ -186,6 +187,8 @@ def build_html(rep: PublicReport) -> str:
         a(f"<p>{_e(n)}</p>")
     a("</div>")
     a("</section>")
+    if series:
+        p.extend(_series_section(rep, *series))
     a("</main>")
     a("</body>")
     a("</html>")
@@ -197,6 +200,37 @@ def _share(n: int, total: int) -> str:
     return f"{round_half_up(100 * n / total, 1):.1f}%" if total else "－"
 
 
+def _series_section(rep: PublicReport, years, rows) -> list[str]:
+    """Years side by side: each KPI's actuals per year, a small chart, the status change from the previous
+    evaluation year (the engine's, with the evaluation year moved back)."""
+    from ..core.values import era_label
+    from .chapter_html import _sparkline
+    year = rep.evaluation_year
+    labels = [era_label(y) for y in years]
+    heads = ["KPI名"] + labels + ["推移", f"評価（{era_label(year - 1)} → {era_label(year)}）" if year else "評価"]
+    out = ['<section aria-labelledby="series-heading">', '<h2 id="series-heading">年度別の実績と評価の推移</h2>',
+           '<div class="scroll" role="region" aria-labelledby="series-caption" tabindex="0">', "<table>",
+           '<caption id="series-caption">KPIごとの年度別の実績と、前年度の評価からの変化</caption>',
+           "<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in heads) + "</tr></thead>"]
+    for code, _ in rep.goals:
+        out.append("<tbody>")
+        out.append(f'<tr><th scope="rowgroup" colspan="{len(heads)}">{_e(rep.goal_label(code))}</th></tr>')
+        for i, r in enumerate(rep.rows):
+            if r.goal_code != code or i not in rows:
+                continue
+            sr = rows[i]
+            label = f"{r.label}の推移: " + "、".join(f"{y} {t}" for y, t in zip(labels, sr.texts))
+            out.append("<tr>" + f'<th scope="row">{_e(r.label)}</th>'
+                       + "".join(f'<td class="num">{_e(t)}</td>' for t in sr.texts)
+                       + f'<td class="c">{_sparkline(sr.numbers, label)}</td><td class="c">{_e(sr.change)}</td></tr>')
+        out.append("</tbody>")
+    out += ["</table>", "</div>", "</section>"]
+    return out
+
+
 def export_html(ev: Evaluation, path: Path) -> Path:
-    path.write_text(build_html(public_report(ev)), encoding="utf-8", newline="\n")
+    from .chapter import series_years, year_series
+    years = series_years(ev)
+    series = (years, year_series(ev, years)) if years else None
+    path.write_text(build_html(public_report(ev), series), encoding="utf-8", newline="\n")
     return path
