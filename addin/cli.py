@@ -80,6 +80,32 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    """kpi report: the evaluation report's chapter (Word, PDF, HTML) with the 施策 sheet's texts."""
+    from .core.narrative import missing_by_department
+    from .export.chapter import load_chapter
+    from .export.report import write_report
+    chapter, ev, findings = load_chapter(args.file, args.scheme)
+    if not chapter.rows:
+        raise KpiError(f"「{args.file}」のシート「KPI」に重点戦略の番号が付いたKPIがないため、報告書を作成できません。"
+                       "kpi validate で確認してください。")
+    paths = write_report(chapter, args.out, args.format)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    print(f"評価報告書（重点戦略 {len(chapter.goals)}・具体的施策 {sum(len(g.measures) for g in chapter.goals)}・"
+          f"KPI {len(chapter.rows)}件）を「{args.out}」に{len(paths)}件作成しました。")
+    missing = missing_by_department(findings)
+    if missing:
+        print(f"未記入の記述が{sum(len(v) for v in missing.values())}件あります（シート「施策」）。担当課ごとの一覧:")
+        for dept, items in missing.items():
+            print(f"  {dept}: " + "、".join(f"{f.params['code']} {f.params['field']}" for f in items))
+    if ev.errors:
+        print(f"注意: 入力にエラーが{len(ev.errors)}件あり、該当するKPIは「－」で出力しました。"
+              "kpi validate で確認してください。", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def cmd_schemes(args) -> int:
     from .config import describe_presets
     presets = describe_presets()
@@ -237,6 +263,7 @@ COMMANDS = {
     "evaluate": (cmd_evaluate, "進捗率・評価・集計を計算して表示します（ファイルは変更しません）。"),
     "recalc": (cmd_recalc, "検証・計算し、計算列と「KPI達成状況」「検証結果」シートをブックに書き込みます（バックアップを作成）。"),
     "export": (cmd_export, "公表用のKPI達成状況（Excel・PDF・HTML・CSV）を新しいファイルとして作成します（元のブックは変更しません）。"),
+    "report": (cmd_report, "評価報告書の章（重点戦略ごとの集計・施策ごとのKPI表と記述）を Word・PDF・HTML で作成します（元のブックは変更しません）。"),
     "schemes": (cmd_schemes, "評価方式のプリセット（名前・説明・区分）を一覧にします。"),
     "template": (cmd_template, "空のKPI管理テンプレート（.xlsx）を作成します。"),
     "split": (cmd_split, "担当課ごとの照会ファイル（評価年度の実績値だけを入力できる .xlsx）を作成します（元のブックは変更しません）。"),
@@ -264,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("file", help="KPI管理ブック（.xlsx）")
             sp.add_argument("--out", required=True, help="出力先のフォルダー")
             sp.add_argument("--format", help="出力形式をカンマ区切りで（既定: xlsx,pdf,html,csv）")
+            sp.add_argument("--scheme", help="評価方式（four-class / three-mark / letter / JSONファイル）。設定シートより優先")
+        if name == "report":
+            sp.add_argument("file", help="KPI管理ブック（.xlsx）")
+            sp.add_argument("--out", required=True, help="出力先のフォルダー")
+            sp.add_argument("--format", help="出力形式をカンマ区切りで（既定: docx,pdf,html）")
             sp.add_argument("--scheme", help="評価方式（four-class / three-mark / letter / JSONファイル）。設定シートより優先")
         if name == "template":
             sp.add_argument("out", help="作成するファイル名（.xlsx）")

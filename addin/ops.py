@@ -56,6 +56,7 @@ class Loaded:
     geometry: dict
     last_row: int
     written: dict = field(default_factory=dict)   # what write_results wrote: columns, sheets (kind → name)
+    narratives: object = None        # core.narrative.Narratives (the 施策 sheet), for the report
 
 
 def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=None) -> Loaded:
@@ -85,6 +86,7 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
             geometry["header_values"] = list(block[geometry["header_row"] - 1])
             geometry["width"] = max((c for row in block for c, v in enumerate(row, start=1) if v not in (None, "")),
                                     default=0)
+    narratives = _read_narratives(book, names, kpis, findings)
     if scheme is None and resolve_scheme is not None:
         scheme = resolve_scheme(settings)
     ev = evaluate(kpis, settings, scheme, findings)
@@ -93,7 +95,19 @@ def load_and_evaluate(book: Book, scheme: Scheme | None = None, resolve_scheme=N
         ev.findings = [f for f in ev.findings if f.code not in repeated]
         for r in ev.results:
             r.findings = [f for f in r.findings if f.code not in repeated]
-    return Loaded(ev, geometry, last_row)
+    return Loaded(ev, geometry, last_row, narratives=narratives)
+
+
+def _read_narratives(book: Book, names, kpis, findings: list[Finding]):
+    """The 施策 sheet (texts of the evaluation report), when the workbook has one; its findings join the rest."""
+    from .core.narrative import SHEET_MEASURES, Narratives, check_narratives, read_narratives
+    if SHEET_MEASURES not in names:
+        return Narratives()
+    block, _ = book.read_block(SHEET_MEASURES)
+    narratives, f = read_narratives(block)
+    findings.extend(f)
+    findings.extend(check_narratives(narratives, kpis))
+    return narratives
 
 
 def hidden_findings(kpis, hidden: set[int], sheet: str) -> list[Finding]:

@@ -139,12 +139,37 @@ def merge(book) -> str:
     return merge_live(book, folder)
 
 
+def report(book) -> str:
+    """報告書: the evaluation report's chapter (Word, HTML, and PDF when LibreOffice is installed) beside the
+    workbook, from the same evaluation as 【KPI達成状況】 and the texts of the 施策 sheet."""
+    from .core.narrative import missing_by_department
+    from .export.chapter import build_chapter
+    from .export.pdf import find_soffice
+    from .export.report import write_report
+    from . import ops
+    from .live import LiveBook
+    loaded = ops.load_and_evaluate(LiveBook(book), resolve_scheme=_resolver(book))
+    ev = loaded.evaluation
+    if ev.errors:
+        return (f"入力に{_counts(ev)}があるため、報告書の作成を中止しました。"
+                f"［検証］を押し、シート「{layout.SHEET_FINDINGS}」のエラーを直してから作成してください。")
+    src = Path(book.fullname)
+    out_dir = src.parent / f"{src.stem}_報告書"
+    formats = ("docx", "pdf", "html") if find_soffice() else ("docx", "html")
+    written = write_report(build_chapter(ev, loaded.narratives), out_dir, formats)
+    names = "\n".join(f"・{p.name}" for p in written.values())
+    missing = missing_by_department(ev.findings)
+    note = ("\n未記入の記述: " + "、".join(f"{d} {len(v)}件" for d, v in missing.items())) if missing else ""
+    return f"評価報告書を「{out_dir}」に作成しました。\n{names}{note}"
+
+
 ACTIONS = {
     "kpi_validate": validate,
     "kpi_recalc": recalc,
     "kpi_export": export,
     "kpi_split": split,
     "kpi_merge": merge,
+    "kpi_report": report,
 }
 
 

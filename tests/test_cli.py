@@ -38,7 +38,7 @@ def test_template_command_writes_the_template_and_refuses_to_overwrite(run, tmp_
     out = tmp_path / "新しいKPI.xlsx"
     assert run("template", out).exit_code == 0
     wb = load_workbook(out)
-    assert wb.sheetnames == [layout.SHEET_SETTINGS, layout.SHEET_KPI]
+    assert wb.sheetnames == [layout.SHEET_SETTINGS, layout.SHEET_KPI, "施策"]   # 施策: texts of the report
     r = run("template", out)
     assert r.exit_code == 2 and "--force" in r.stderr
     assert run("template", out, "--force").exit_code == 0

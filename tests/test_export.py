@@ -46,7 +46,8 @@ def _cli(*args) -> tuple[int, str, str]:
 def export(src: Path, out: Path, formats: str | None = None) -> dict[str, Path]:
     code, stdout, stderr = _cli("export", src, "--out", out, *(["--format", formats] if formats else []))
     assert code == 0, stderr
-    files = {p.suffix.lstrip("."): p for p in out.iterdir() if p.is_file()}
+    files = {("dictionary" if p.name.endswith("_項目定義.csv") else p.suffix.lstrip(".")): p
+             for p in out.iterdir() if p.is_file()}
     assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
     return files
 
@@ -161,7 +162,7 @@ def test_html_is_one_accessible_table_with_the_same_figures(public, evaluation_j
         assert all(e in heading for e in expected)
         assert all(e in next(v for k, v in tally.items() if k.startswith(code + " ")) for e in expected)
     # the chart: inline SVG with a text alternative naming the same figures
-    svg = doc.find(".//figure/svg")
+    svg = doc.find(".//figure//svg")
     assert svg is not None and svg.get("role") == "img" and svg.get("aria-labelledby")
     assert doc.find(".//figure/figcaption") is not None
     desc = svg.findtext("desc")
@@ -178,8 +179,10 @@ def test_csv_round_trips_to_the_evaluation(public, evaluation_json):
     kpis = evaluation_json["kpis"]
     assert len(df) == len(kpis) == 78
     for (_, row), k in zip(df.iterrows(), kpis):
-        assert row["KPI番号"] == k["id"] and row["KPI名"] == k["name"] and row["単位"] == k["unit"]
-        assert (row["重点戦略"], row["戦略方針"], row["具体的施策"]) == (k["goal"], k["policy"], k["measure"])
+        assert row["KPI番号"] == k["id"].replace("-", "_") and row["KPI名"] == k["name"].rstrip("※")
+        assert row["単位"] == k["unit"]
+        assert (row["重点戦略"], row["戦略方針"], row["具体的施策"]) == tuple(
+            k[key].replace("-", "_") for key in ("goal", "policy", "measure"))
         for col, key in (("基準値", "baseline"), ("基準年度", "baseline_year"), ("実績値", "actual"),
                          ("実績年度", "actual_year"), ("目標値", "target"), ("目標年度", "target_year"),
                          ("進捗率(%)", "progress_percent")):
@@ -390,7 +393,7 @@ def test_library_call_with_an_evaluation(tmp_path):
     from addin.export import export_all
     ev = evaluate_file(SAMPLE)
     paths = export_all(ev, tmp_path, formats=("html", "csv"))
-    assert set(paths) == {"html", "csv"} and all(p.exists() and p.parent == tmp_path for p in paths.values())
+    assert set(paths) == {"html", "csv", "dictionary"} and all(p.exists() and p.parent == tmp_path for p in paths.values())
 
 
 # --- other status schemes --------------------------------------------------------------------------
@@ -403,7 +406,7 @@ def test_every_scheme_exports_its_own_tally(tmp_path, scheme):
     classes, total = ev["scheme"]["classes"], ev["tallies"]["total"]
     code, _, err = _cli("export", SAMPLE, "--out", tmp_path, "--format", "xlsx,html,csv", "--scheme", scheme)
     assert code == 0, err
-    files = {p.suffix.lstrip("."): p for p in tmp_path.iterdir()}
+    files = {p.suffix.lstrip("."): p for p in tmp_path.iterdir() if not p.name.endswith("_項目定義.csv")}
     df = pd.read_csv(files["csv"], encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert {c: int((df["評価"] == c).sum()) for c in classes} == total
     doc = lhtml.document_fromstring(files["html"].read_text(encoding="utf-8"))

@@ -477,6 +477,8 @@ def _battery(tmp_path, sheet):
         "empty_table": {},
         "no_names": {a1(r, col["KPI名"]): None for r in R.values()},      # rows typed, none with a KPI名
         "year_outside_plan": {a1(layout.HEADER_ROW, col[R4]): "実績値 R9"},
+        "narratives": {},            # the 施策 sheet (texts of the evaluation report)
+        "narratives_no_header": {},
     }
     for name, changes in cases.items():
         path = tmp_path / f"{name}.xlsx"
@@ -498,8 +500,30 @@ def _battery(tmp_path, sheet):
             del wb[layout.SHEET_SETTINGS]
         if name == "empty_table":
             ws.delete_rows(layout.FIRST_DATA_ROW, ws.max_row)
+        if name.startswith("narratives"):
+            _narrative_changes(wb, no_header=name == "narratives_no_header")
         wb.save(path)
         yield name, path
+
+
+def _narrative_changes(wb, no_header: bool):
+    from addin.core import narrative as N
+    ws = wb[N.SHEET_MEASURES]
+    hr = N.HEADER_ROW
+    if no_header:
+        for c in ws[hr]:
+            c.value = None
+        return
+    col = {ws.cell(hr, c).value: c for c in range(1, ws.max_column + 1)}
+    rows = {ws.cell(r, col["番号"]).value: r for r in range(hr + 1, ws.max_row + 1) if ws.cell(r, col["番号"]).value}
+    ws.cell(rows["1-1-1"], col["評価"]).value = None                      # narrative_missing_text
+    ws.cell(rows["5-2-1"], col["番号"]).value = "9-9-9"                   # narrative_missing_row, _unknown_code
+    ws.cell(rows["1-1-3"], col["番号"]).value = "1-1-2"                   # narrative_duplicate
+    free = max(rows.values()) + 1
+    ws.cell(free, col["区分"]).value = "その他"                            # narrative_bad_level
+    ws.cell(free, col["番号"]).value = "6-1"
+    ws.cell(free + 1, col["区分"]).value = "具体的施策"                     # narrative_no_code
+    ws.cell(free + 1, col["名称"]).value = "番号のない施策"
 
 
 # codes the battery above produces; a new code belongs in the battery too
@@ -514,6 +538,8 @@ BATTERY_CODES = {
     "unknown_code", "duplicate_id", "duplicate_name", "unknown_override", "override_used", "published_mismatch",
     "settings_invalid", "no_kpis", "missing_sheet", "header_not_found", "required_columns", "year_outside_plan",
     "empty_table", "hidden_row",
+    "narrative_missing_text", "narrative_missing_row", "narrative_unknown_code", "narrative_duplicate",
+    "narrative_bad_level", "narrative_no_code", "narrative_no_header",
 }
 
 

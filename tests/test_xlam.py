@@ -28,7 +28,7 @@ SS_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CUSTOMUI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 VBA_REL_TYPE = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 PROJECT_NAME = "KPIAddin"
-EXPECTED_IDS = {"kpi_validate", "kpi_recalc", "kpi_export", "kpi_split", "kpi_merge"}
+EXPECTED_IDS = {"kpi_validate", "kpi_recalc", "kpi_export", "kpi_split", "kpi_merge", "kpi_report"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -113,7 +113,7 @@ def test_tab_and_buttons(customui):
     assert [(t.get("id"), t.get("label")) for t in tabs] == [("kpiTab", "KPI管理")]
     labels = {b.get("id"): b.get("label") for b in buttons(customui)}
     assert labels == {"kpi_validate": "検証", "kpi_recalc": "再計算", "kpi_export": "公表用出力",
-                      "kpi_split": "照会ファイル作成", "kpi_merge": "回答の取り込み"}
+                      "kpi_split": "照会ファイル作成", "kpi_merge": "回答の取り込み", "kpi_report": "報告書"}
     for b in buttons(customui):
         assert b.get("size") == "large"
         assert b.get("imageMso")

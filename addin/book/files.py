@@ -168,6 +168,8 @@ def render_plan(wb, plan: SheetPlan, after: str | None = None):
         ws.print_title_rows = f"{plan.print_title_rows[0]}:{plan.print_title_rows[1]}"
     if plan.freeze:
         ws.freeze_panes = ws.cell(*plan.freeze)
+    if plan.print_columns:
+        ws.print_area = f"A1:{get_column_letter(plan.print_columns)}{max(len(plan.rows), 1)}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if plan.landscape else "portrait"
     ws.page_setup.fitToWidth = 1

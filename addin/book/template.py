@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..core import layout, ownership
+from ..core import layout, narrative, ownership
 from ..core.render import row_height
 from ..core.values import era_label, fiscal_year
 from . import styles as S
@@ -28,6 +28,7 @@ BAND_COMPUTED = "BFBFBF"
 
 WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 SAMPLE_SOURCE = WORKBOOKS / "samples" / "mine_r4_source.csv"
+MINE_NARRATIVES = WORKBOOKS / "samples" / "mine_r4_narratives.csv"   # chapter II texts, transcribed
 
 
 def kpi_columns(actual_years, target_years=(), extras=()) -> list[tuple[layout.Column, int | None]]:
@@ -51,7 +52,7 @@ def kpi_columns(actual_years, target_years=(), extras=()) -> list[tuple[layout.C
 
 
 def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: int = TEMPLATE_ROWS,
-                   target_years=(), extras=(), actual_years=None) -> Workbook:
+                   target_years=(), extras=(), actual_years=None, narratives: list[dict] | None = None) -> Workbook:
     """A KPI workbook: 設定 and KPI sheets; ``rows`` are KPI dicts keyed by column key (actual_<year>,
     target_<year> for the optional yearly target columns listed in ``target_years``)."""
     start = fiscal_year(settings.get("plan_start")) or 2020
@@ -68,7 +69,65 @@ def build_workbook(settings: dict, rows: list[dict] | None = None, data_rows: in
     _kpi_sheet(wb.create_sheet(layout.SHEET_KPI), columns, rows or [], data_rows, settings)
     set_defined_names(wb, {ownership.column_marker(col.key): ownership.cell_ref(layout.SHEET_KPI, ci, layout.HEADER_ROW)
                            for ci, (col, _) in enumerate(columns, start=1) if col.computed})
+    if narratives is not None:
+        measures_sheet(wb.create_sheet(narrative.SHEET_MEASURES), narratives)
     return wb
+
+
+MEASURE_ROWS = 100   # empty rows prepared (unlocked, with the 区分 dropdown) in the template's 施策 sheet
+
+
+def measures_sheet(ws, items: list[dict]):
+    """The 施策 sheet: per 戦略方針 its text, per 具体的施策 its description and the departments' four texts
+    (現状・取組内容・評価・課題・方向性), printed by ``kpi report`` under each measure's KPI table."""
+    hr = narrative.HEADER_ROW
+    ws["A1"] = "施策（評価報告書の記述）"
+    ws["A1"].font = S.font(bold=True, size=14)
+    ws["A2"] = ("戦略方針・具体的施策ごとに1行。番号はシート「KPI」と同じにします。担当課が毎年「現状・取組内容」「評価」"
+                "「課題」「方向性」を記入し、［報告書］で評価報告書（Word・PDF・HTML）に出力します。セル内の改行は段落になります。")
+    ws["A2"].font = S.font(size=9)
+    for c, (key, header, width, _) in enumerate(narrative.COLUMNS, start=1):
+        h = ws.cell(hr, c, header)
+        h.font = S.font(bold=True)
+        h.fill = S.fill("D9E1F2")
+        h.border = S.BORDER
+        h.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[h.column_letter].width = width
+    n = max(len(items) + 20, MEASURE_ROWS)
+    keys = [k for k, *_ in narrative.COLUMNS]
+    widths = {k: w for k, _, w, _ in narrative.COLUMNS}
+    for i in range(n):
+        r = hr + 1 + i
+        item = items[i] if i < len(items) else {}
+        for c, key in enumerate(keys, start=1):
+            v = item.get(key) or None
+            cell = ws.cell(r, c, v)
+            cell.font = S.font()
+            cell.border = S.BORDER
+            cell.protection = S.UNLOCKED
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        texts = [row_height(str(item.get(k) or ""), widths[k]) for k in keys]
+        lines = max((str(item.get(k) or "").count("\n") for k in keys), default=0)
+        h = max([t for t in texts if t] + [0]) + 13.5 * lines
+        if h:
+            ws.row_dimensions[r].height = min(h, 409)     # Excel's largest row height
+    dv = DataValidation(type="list", formula1='"' + ",".join(narrative.LEVELS) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="区分",
+                        error="区分は「" + "・".join(narrative.LEVELS) + "」から選んでください。")
+    dv.add(f"A{hr + 1}:A{hr + n}")
+    ws.add_data_validation(dv)
+    ws.freeze_panes = ws.cell(hr + 1, 4)
+    ws.row_dimensions[hr].height = 30
+    ws.protection.sheet = True
+    for opt in ("formatCells", "formatColumns", "formatRows", "insertRows", "deleteRows", "sort", "autoFilter"):
+        setattr(ws.protection, opt, False)   # False = allowed
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{hr}:{hr}"
+    return ws
 
 
 def _settings_sheet(ws, settings: dict):
@@ -206,6 +265,7 @@ MINE_SETTINGS = {
     "baseline_label": "策定時",
     "scheme": "four-class",
     "pace_thresholds": "100,80",
+    "municipality_code": "352152",
 }
 TEMPLATE_SETTINGS = {"plan_start": "R7", "plan_end": "R11", "scheme": "four-class", "baseline_label": "基準値",
                      "pace_thresholds": "100,80"}
@@ -218,7 +278,7 @@ def build_template(plan: tuple[int, int] | None = None, yearly_targets: bool = F
     if plan:
         settings["plan_start"], settings["plan_end"] = era_label(plan[0]), era_label(plan[1])
     start, end = fiscal_year(settings["plan_start"]), fiscal_year(settings["plan_end"])
-    return build_workbook(settings, target_years=range(start, end + 1) if yearly_targets else ())
+    return build_workbook(settings, target_years=range(start, end + 1) if yearly_targets else (), narratives=[])
 
 
 def build_mine_sample(source: Path = SAMPLE_SOURCE) -> Workbook:
@@ -235,7 +295,9 @@ def build_mine_sample(source: Path = SAMPLE_SOURCE) -> Workbook:
         row["aggregation"] = "最新年度"
         row["kind"] = "数値"
         rows.append(row)
-    return build_workbook(MINE_SETTINGS, rows, data_rows=len(rows) + 20)
+    with open(MINE_NARRATIVES, encoding="utf-8", newline="") as f:
+        texts = list(csv.DictReader(f))
+    return build_workbook(MINE_SETTINGS, rows, data_rows=len(rows) + 20, narratives=texts)
 
 
 SAMPLE_CITY_SOURCE = WORKBOOKS / "samples" / "sample_city_r6_source.csv"

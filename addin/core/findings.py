@@ -211,6 +211,22 @@ _TYPES = [
                 "この行の回答にエラーがあるため取り込んでいません（上の指摘を直して再提出してもらってください）。"),
     FindingType("collect_unanswered", INFO, "未回答",
                 "KPI「{name}」の実績値が未回答です。"),
+    # the 施策 sheet (narratives of the evaluation report)
+    FindingType("narrative_missing_text", WARNING, "施策の記述が未入力",
+                "{level} {code}「{name}」の「{field}」が入力されていません（担当課: {department}）。"
+                "報告書のこの欄が空になります。"),
+    FindingType("narrative_missing_row", WARNING, "施策の行がない",
+                "{level} {code}「{name}」の行がシート「施策」にありません。行を追加し、説明と記述を入力してください。"),
+    FindingType("narrative_unknown_code", WARNING, "KPIシートにない施策",
+                "{level}の番号「{entry}」はシート「KPI」にありません。番号を確認してください（報告書には出力しません）。"),
+    FindingType("narrative_duplicate", ERROR, "施策の番号の重複",
+                "{level}の番号「{entry}」が{other}にもあります。1つの行にまとめてください。"),
+    FindingType("narrative_bad_level", ERROR, "施策の区分が不明",
+                "区分の「{entry}」は読み取れません。{choices} のいずれかを入力してください。"),
+    FindingType("narrative_no_code", ERROR, "施策の番号がない",
+                "{level}の行に番号がありません。シート「KPI」と同じ番号（例: 1-1-1）を入力してください。"),
+    FindingType("narrative_no_header", ERROR, "施策シートの見出しがない",
+                "シート「{sheet}」に見出し行（{headers}）が見つかりません。テンプレートの見出しのままにしてください。"),
 ]
 CATALOGUE: dict[str, FindingType] = {t.code: t for t in _TYPES}
 

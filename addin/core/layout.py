@@ -155,5 +155,6 @@ SETTINGS_KEYS: tuple[tuple[str, str, str], ...] = (
     ("scheme", "評価方式", "four-class（4区分）/ three-mark（○△×）/ letter（A～D）/ 独自のJSONファイル名"),
     ("letter_thresholds", "評価方式の閾値", "letter の場合: 例 100,80,50（%）"),
     ("pace_thresholds", "見込みの閾値", "順調/やや遅れ/遅れ の境目（%）: 例 100,80"),
+    ("municipality_code", "全国地方公共団体コード", "6桁（例: 352152）。オープンデータのCSVに出力します"),
 )
 SETTINGS_LABELS = {label: key for key, label, _ in SETTINGS_KEYS}

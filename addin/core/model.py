@@ -69,4 +69,5 @@ class Settings:
     scheme: str = "four-class"
     letter_thresholds: tuple[float, ...] = (1.0, 0.8, 0.5)
     pace_thresholds: tuple[float, ...] = (1.0, 0.8)
+    municipality_code: str = ""      # 全国地方公共団体コード (6 digits), for open data
     cells: dict[str, str] = field(default_factory=dict)

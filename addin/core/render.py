@@ -13,7 +13,7 @@ from .findings import ERROR, INFO, SEVERITY_ORDER, WARNING, Finding
 from .scheme import UNRATED
 from .layout import SHEET_FINDINGS, SHEET_SUMMARY
 
-FONT_NAME = "游ゴシック"  # falls back to IPAexGothic on Linux (fontconfig), Yu Gothic in Office
+FONT_NAME = "BIZ UDPゴシック"  # Windows 10+ and Office ship it; Debian: fonts-morisawa-bizud-gothic (a real bold face)
 
 # named styles used by the plans; the adapters turn them into real formats
 STYLES = {
@@ -27,6 +27,7 @@ STYLES = {
     "number": {"align": "right"},
     "center": {"align": "center"},
     "note": {"size": 9, "border": False, "wrap": False},
+    "note_wrapped": {"size": 9, "border": False, "wrap": True},
     "error": {"fill": "F8CBAD"},
     "warning": {"fill": "FFE699"},
     "info": {"fill": "DDEBF7"},
@@ -46,6 +47,7 @@ class SheetPlan:
     heights: dict[int, float] = field(default_factory=dict)                       # row → height (points)
     links: list[tuple[int, int, str, str]] = field(default_factory=list)          # (row, col, sheet, cell)
     print_title_rows: tuple[int, int] | None = None
+    print_columns: int | None = None      # columns printed (from A); None = all
     landscape: bool = False
     freeze: tuple[int, int] | None = None
 
@@ -74,7 +76,8 @@ def display_value(value: float | None, entry: V.Entry | None, year: int | None, 
         return f"{_as_typed(value, entry)} ({V.era_label(start)}～{V.era_label(year)})"
     if value is None:
         if entry is not None and entry.marker:
-            return entry.marker
+            # one dash for "no value" whatever the clerk typed (— ― - ー): the notes explain 「－」 once
+            return DASH if set(entry.marker) <= DASH_LIKE else entry.marker
         if entry is not None and entry.kind == V.UNREADABLE:
             return str(entry.raw)
         return "－"
@@ -94,6 +97,10 @@ def _as_typed(value: float, entry: V.Entry | None) -> str:
     if value < 0 and entry is not None and entry.sign in ("▲", "△"):
         return entry.sign + format_number(-value)
     return format_number(value)
+
+
+DASH = "－"                       # the summary's one dash (also the four-class scheme's label)
+DASH_LIKE = set("-—―‐−ー─–－")
 
 
 def format_number(x: float) -> str:
@@ -147,14 +154,17 @@ def summary_headers(ev: Evaluation, with_pace: bool = True) -> list[str]:
     return headers if with_pace else headers[:7]
 
 
+DIFFERENCE_NOTE = "備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出"   # Mine City's wording, under each table
+
+
 def summary_notes(ev: Evaluation, internal: bool = True) -> list[str]:
     """The footnotes under the list; the public version leaves out what refers to internal sheets and pace."""
     notes = []
     if any(uses_difference(r) for r in ev.results):
-        notes.append("備考　目標指標の※印の進捗率は、(b-a)/(c-a)により算出")
-    notes.append("進捗率は小数第2位を四捨五入して表示。「－」は算定できないもの"
+        notes.append(DIFFERENCE_NOTE)
+    notes.append("進捗率は小数第2位を四捨五入して表示。「－」は値がないもの、または算定できないもの"
                  + ("（算定メモは「KPI」シートを参照）。" if internal else "。"))
-    notes.append("実績値・目標の（ ）内は、列見出しと異なる年度の値であることを示す。")
+    notes.append("策定時・実績値・目標の( )内は、列見出しと異なる年度の値であることを示す。")
     if internal:
         notes.append("見込みは、基準値から目標値までを毎年同じだけ進むとした場合の評価年度の位置と実績との比較（"
                      + "・".join(_pace_bands(ev.settings.pace_thresholds)) + "）。評価（区分）には影響しない。")
@@ -212,6 +222,10 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
         n = sum(t.values())
         r = p.add([label] + [t.get(c, 0) for c in classes] + [n], "total" if label == "合計" else "cell")
         p.styles.append(("center", r, 2, r, len(classes) + 2))
+        p.styles.append(("text", r, 1, r, 1))          # a long goal name wraps instead of being cut off
+        h = row_height(label, p.widths[1])
+        if h:
+            p.heights[r] = h
     r = p.add(["割合"] + [(tallies["total"].get(c, 0) / max(sum(tallies["total"].values()), 1)) for c in classes]
               + [1.0 if sum(tallies["total"].values()) else 0], "cell")
     p.styles.append(("center", r, 2, r, len(classes) + 2))
@@ -257,10 +271,20 @@ def summary_plan(ev: Evaluation) -> SheetPlan:
             if res.status:
                 p.fills.setdefault(ev.scheme.colors.get(res.status, "FFFFFF"), []).append((r, 7))
     p.add([])
+    printed_width = sum(p.widths[c] for c in range(1, PRINTED_SUMMARY_COLUMNS + 1))
     for n in summary_notes(ev):
-        r = p.add([n], "note")
+        # inside the printed columns: merged across them and wrapped, so no note is cut at the page edge
+        r = p.add([n], "note_wrapped")
+        p.merges.append((r, 1, r, PRINTED_SUMMARY_COLUMNS))
+        h = row_height(n, printed_width, 12)
+        if h:
+            p.heights[r] = h
     p.freeze = None
+    p.print_columns = PRINTED_SUMMARY_COLUMNS     # 見込み and 残り年数の必要量 are for the clerk's screen only
     return p
+
+
+PRINTED_SUMMARY_COLUMNS = 7   # KPI名 … 評価: the published 【KPI達成状況】
 
 
 def _pace_bands(thresholds) -> list[str]:

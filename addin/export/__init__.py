@@ -44,8 +44,10 @@ FORMATS: dict[str, Format] = {
     "pdf": Format("pdf", ".pdf", "PDF", _lazy("pdf", "export_pdf"), _lazy("pdf", "check")),
     "html": Format("html", ".html", "ウェブページ（HTML）", _lazy("web", "export_html")),
     "csv": Format("csv", ".csv", "オープンデータ（CSV）", _lazy("opendata", "export_csv")),
+    # written with every CSV: what each column means (open data needs its data dictionary)
+    "dictionary": Format("dictionary", "_項目定義.csv", "CSVの項目定義", _lazy("opendata", "export_dictionary")),
 }
-DEFAULT_FORMATS = tuple(FORMATS)
+DEFAULT_FORMATS = ("xlsx", "pdf", "html", "csv")
 
 
 def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -57,15 +59,17 @@ def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
     unknown = [x for x in items if x not in FORMATS]
     if unknown or not items:
         raise KpiError(f"出力形式「{'、'.join(unknown) or '（空）'}」には対応していません。"
-                       f"次から選んでください: {', '.join(FORMATS)}")
+                       f"次から選んでください: {', '.join(DEFAULT_FORMATS)}")
+    if "csv" in items:
+        items.append("dictionary")
     return tuple(dict.fromkeys(items))
 
 
 def default_basename(ev: Evaluation, source: Path | None = None) -> str:
-    from ..core.values import era_label
-    year = era_label(ev.settings.evaluation_year)
-    stem = source.stem if source is not None else "kpi"
-    return f"{stem}_public" + (f"_{year}" if year else "")
+    """美祢市_KPI達成状況_R4: public facts only.  The internal workbook's name (``source``, kept in the signature
+    for callers) never reaches the public: it may carry 内部, 案, a person's name or a version note."""
+    from .report import public_basename
+    return public_basename(ev.settings.municipality or "", "KPI達成状況", ev.settings.evaluation_year)
 
 
 def export_all(source, out_dir, formats=DEFAULT_FORMATS, *, scheme: str | None = None,

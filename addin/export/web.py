@@ -19,11 +19,14 @@ from pathlib import Path
 
 from ..core.evaluate import Evaluation
 from .public import PublicReport, public_report
-from .xlsx import chart_color
+from .xlsx import chart_palette
 
 CSS = """
-body{font-family:"Yu Gothic","游ゴシック","Hiragino Sans","IPAexGothic",sans-serif;color:#1a1a1a;background:#fff;
- line-height:1.6;margin:1.5rem;max-width:72rem}
+*{box-sizing:border-box}
+body{font-family:"BIZ UDPGothic","BIZ UDPゴシック","Yu Gothic","游ゴシック","Hiragino Sans","IPAexGothic",sans-serif;
+ color:#1a1a1a;background:#fff;line-height:1.6;margin:0 auto;padding:1.5rem;max-width:72rem;overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}
+.scroll:focus{outline:3px solid #1a5fb4;outline-offset:2px}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;border-bottom:2px solid #2f5597}
 .sub{margin:0 0 1rem}
 figure{margin:0 0 1rem}figcaption{font-size:.95rem}
@@ -31,7 +34,8 @@ svg text{font-family:inherit}
 dl.tally{display:grid;grid-template-columns:minmax(12rem,28rem) 1fr;gap:.25rem 1rem;margin:.5rem 0}
 dl.tally dt{font-weight:bold}dl.tally dd{margin:0}
 dl.classes dt{font-weight:bold;display:inline}dl.classes dd{display:inline;margin:0 1.5rem 0 .25rem}
-table{border-collapse:collapse;width:100%;font-size:.95rem}
+table{border-collapse:collapse;min-width:100%;font-size:.95rem}
+th[scope=row]{min-width:12rem}
 caption{text-align:left;font-weight:bold;padding:.25rem 0}
 th,td{border:1px solid #767676;padding:.3rem .5rem;vertical-align:top}
 thead th{background:#d9e1f2}
@@ -40,6 +44,7 @@ th[scope=row]{font-weight:normal;text-align:left}
 td.num{text-align:right;white-space:nowrap}td.c{text-align:center;white-space:nowrap}
 .notes{font-size:.9rem}
 @media print{body{margin:0}thead{display:table-header-group}tr{break-inside:avoid}}
+@media (max-width:40rem){body{padding:.75rem}dl.tally{grid-template-columns:1fr}dl.tally dd{margin-bottom:.5rem}}
 """
 
 
@@ -50,6 +55,7 @@ def _e(text) -> str:
 def chart_svg(rep: PublicReport, labelled_by: str = "") -> str:
     """Horizontal stacked bars, one per goal, with counts printed in the segments and a legend."""
     classes = rep.classes
+    palette = chart_palette(classes)
     goals = rep.goals
     totals = [sum(rep.tallies.get(code, {}).get(c, 0) for c in classes) for code, _ in goals]
     biggest = max(totals + [1])
@@ -58,9 +64,11 @@ def chart_svg(rep: PublicReport, labelled_by: str = "") -> str:
     width = left + bar_w + 60
     title = "重点戦略ごとの評価の件数（横棒グラフ）"
     desc = "。".join(f"{rep.goal_label(code)}: {rep.count_text(code)}" for code, _ in goals)
+    # named by its title, described by its desc: each read once (not the desc as name and description both);
+    # drawn at its own size (min-width) inside a scroll region, so its text never shrinks below 11 px on a phone
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-           f'width="100%" style="max-width:{width}px" aria-labelledby="chart-title chart-desc"'
-           + (f' aria-describedby="{_e(labelled_by)}"' if labelled_by else "") + ">",
+           f'width="{width}" height="{height}" style="min-width:{width}px" aria-labelledby="chart-title" '
+           f'aria-describedby="{_e(labelled_by) if labelled_by else "chart-desc"}">',
            f'<title id="chart-title">{_e(title)}</title>', f'<desc id="chart-desc">{_e(desc)}</desc>']
     scale = bar_w / biggest
     # axis ticks
@@ -83,11 +91,11 @@ def chart_svg(rep: PublicReport, labelled_by: str = "") -> str:
                 continue
             w = n * scale
             out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                       f'fill="#{chart_color(rep.colors.get(c, "BFBFBF"))}" stroke="#fff" stroke-width="1">'
+                       f'fill="#{palette[c][0]}" stroke="#fff" stroke-width="1">'
                        f'<title>{_e(f"{rep.goal_label(code)}　{c} {n}件")}</title></rect>')
             if w >= 16:
                 out.append(f'<text x="{x + w / 2:.1f}" y="{y + bar_h / 2 + 4}" font-size="12" font-weight="bold" '
-                           f'text-anchor="middle" fill="#fff">{n}</text>')
+                           f'text-anchor="middle" fill="#{palette[c][1]}">{n}</text>')
             x += w
         out.append(f'<text x="{x + 6:.1f}" y="{y + bar_h / 2 + 4}" font-size="12" fill="#1a1a1a">'
                    f'計{sum(t.get(c, 0) for c in classes)}</text>')
@@ -96,14 +104,15 @@ def chart_svg(rep: PublicReport, labelled_by: str = "") -> str:
     lx = left
     for c in classes:
         out.append(f'<rect x="{lx}" y="{ly - 11}" width="14" height="14" '
-                   f'fill="#{chart_color(rep.colors.get(c, "BFBFBF"))}"/>')
+                   f'fill="#{palette[c][0]}" stroke="#595959" stroke-width="1"/>')
         out.append(f'<text x="{lx + 20}" y="{ly}" font-size="13" fill="#1a1a1a">{_e(c)}</text>')
         lx += 40 + 14 * len(c)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def build_html(rep: PublicReport) -> str:
+def build_html(rep: PublicReport, series=None) -> str:
+    """The page; ``series`` (years, {row index: chapter.SeriesRow}) adds the years side by side."""
     classes = rep.classes
     p: list[str] = []
     a = p.append
@@ -126,7 +135,9 @@ def build_html(rep: PublicReport) -> str:
     a('<section aria-labelledby="tally-heading">')
     a('<h2 id="tally-heading">重点戦略ごとのKPI達成状況</h2>')
     a('<figure aria-labelledby="chart-caption">')
+    a('<div class="scroll" role="region" aria-labelledby="chart-caption" tabindex="0">')
     a(chart_svg(rep))
+    a("</div>")
     a('<figcaption id="chart-caption">図　重点戦略ごとの評価の件数（横棒グラフ）。'
       'グラフの数値は、下の一覧「評価の件数」と表「KPI一覧」の各重点戦略の見出し行に文字で示しています。</figcaption>')
     a("</figure>")
@@ -148,10 +159,12 @@ def build_html(rep: PublicReport) -> str:
     # the KPI list: the page's one data table
     a('<section aria-labelledby="list-heading">')
     a('<h2 id="list-heading">KPI一覧</h2>')
+    # a labelled, focusable scroll region: on a 375 px phone the table scrolls inside it, the page does not
+    a('<div class="scroll" role="region" aria-labelledby="list-caption" tabindex="0">')
     a("<table>")
     caption = "　".join(x for x in (rep.municipality, rep.plan_name, "KPI一覧",
                                     f"評価年度 {rep.year_label}" if rep.year_label else "") if x)
-    a(f"<caption>{_e(caption)}</caption>")
+    a(f'<caption id="list-caption">{_e(caption)}</caption>')
     a("<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in rep.headers) + "</tr></thead>")
     ncols = len(rep.headers)
     for code, _ in rep.goals:
@@ -168,11 +181,14 @@ def build_html(rep: PublicReport) -> str:
             a("<tr>" + "".join(cells) + "</tr>")
         a("</tbody>")
     a("</table>")
+    a("</div>")
     a('<div class="notes">')
     for n in rep.notes:
         a(f"<p>{_e(n)}</p>")
     a("</div>")
     a("</section>")
+    if series:
+        p.extend(_series_section(rep, *series))
     a("</main>")
     a("</body>")
     a("</html>")
@@ -184,6 +200,37 @@ def _share(n: int, total: int) -> str:
     return f"{round_half_up(100 * n / total, 1):.1f}%" if total else "－"
 
 
+def _series_section(rep: PublicReport, years, rows) -> list[str]:
+    """Years side by side: each KPI's actuals per year, a small chart, the status change from the previous
+    evaluation year (the engine's, with the evaluation year moved back)."""
+    from ..core.values import era_label
+    from .chapter_html import _sparkline
+    year = rep.evaluation_year
+    labels = [era_label(y) for y in years]
+    heads = ["KPI名"] + labels + ["推移", f"評価（{era_label(year - 1)} → {era_label(year)}）" if year else "評価"]
+    out = ['<section aria-labelledby="series-heading">', '<h2 id="series-heading">年度別の実績と評価の推移</h2>',
+           '<div class="scroll" role="region" aria-labelledby="series-caption" tabindex="0">', "<table>",
+           '<caption id="series-caption">KPIごとの年度別の実績と、前年度の評価からの変化</caption>',
+           "<thead><tr>" + "".join(f'<th scope="col">{_e(h)}</th>' for h in heads) + "</tr></thead>"]
+    for code, _ in rep.goals:
+        out.append("<tbody>")
+        out.append(f'<tr><th scope="rowgroup" colspan="{len(heads)}">{_e(rep.goal_label(code))}</th></tr>')
+        for i, r in enumerate(rep.rows):
+            if r.goal_code != code or i not in rows:
+                continue
+            sr = rows[i]
+            label = f"{r.label}の推移: " + "、".join(f"{y} {t}" for y, t in zip(labels, sr.texts))
+            out.append("<tr>" + f'<th scope="row">{_e(r.label)}</th>'
+                       + "".join(f'<td class="num">{_e(t)}</td>' for t in sr.texts)
+                       + f'<td class="c">{_sparkline(sr.numbers, label)}</td><td class="c">{_e(sr.change)}</td></tr>')
+        out.append("</tbody>")
+    out += ["</table>", "</div>", "</section>"]
+    return out
+
+
 def export_html(ev: Evaluation, path: Path) -> Path:
-    path.write_text(build_html(public_report(ev)), encoding="utf-8", newline="\n")
+    from .chapter import series_years, year_series
+    years = series_years(ev)
+    series = (years, year_series(ev, years)) if years else None
+    path.write_text(build_html(public_report(ev), series), encoding="utf-8", newline="\n")
     return path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
@@ -49,6 +49,26 @@ def chart_color(hex_colour: str) -> str:
     return "".join(f"{round(x * 255):02X}" for x in rgb)
 
 
+# Colour universal design (カラーユニバーサルデザイン推奨配色セット, CUD v4): told apart by readers with any
+# colour vision; each colour with the label colour that reaches 4.5:1 on it.  Classes take them in order.
+CUD_PALETTE = (("005AFF", "FFFFFF"),   # blue
+               ("4DC4FF", "000000"),   # sky blue
+               ("C8C8CB", "000000"),   # light grey
+               ("F6AA00", "000000"),   # orange
+               ("FF4B00", "000000"),   # red
+               ("03AF7A", "000000"),   # green
+               ("990099", "FFFFFF"),   # purple
+               ("804000", "FFFFFF"))   # brown
+
+
+def chart_palette(classes) -> dict[str, tuple[str, str]]:
+    """class → (bar colour, label colour) from the CUD palette, in the scheme's order."""
+    return {c: CUD_PALETTE[i % len(CUD_PALETTE)] for i, c in enumerate(classes)}
+
+
+CHART_ALT_TEXT = "重点戦略ごとの評価の件数の横棒グラフ。"
+
+
 PUBLIC_LIST_COLUMNS = 7   # KPI名 単位 (a) (b) (c) 進捗率 評価: the published 【KPI達成状況】
 
 
@@ -61,7 +81,7 @@ def public_plan(ev: Evaluation, report: PublicReport | None = None) -> SheetPlan
     plan.name = sheet_title(plan.name, "KPI達成状況")
     header_row = plan.print_title_rows[0] if plan.print_title_rows else len(plan.rows) + 1
     width = max(PUBLIC_LIST_COLUMNS, len(rep.classes) + 2)          # the tally may be wider than the list
-    note_rows = {r for st, r, *_ in plan.styles if st == "note"}
+    note_rows = {r for st, r, *_ in plan.styles if st in ("note", "note_wrapped")}
     keep = [r for r in range(1, len(plan.rows) + 1) if r not in note_rows]
     while keep and not plan.rows[keep[-1] - 1]:
         keep.pop()
@@ -173,6 +193,7 @@ def _chart_sheet(wb, rep: PublicReport):
         chart.y_axis.title = "KPIの件数"
         chart.y_axis.majorGridlines = None
         chart.x_axis.scaling.orientation = "maxMin"   # goal 1 at the top, as in the table
+        chart.y_axis.crosses = "max"                  # ... and the value axis stays at the bottom
         chart.x_axis.delete = False
         chart.y_axis.delete = False
         chart.legend.position = "b"
@@ -180,14 +201,22 @@ def _chart_sheet(wb, rep: PublicReport):
         cats = Reference(ws, min_col=1, min_row=5, max_row=last)
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(cats)
+        palette = chart_palette(classes)
         for s, cls in zip(chart.series, classes):
-            colour = chart_color(rep.colors.get(cls, "BFBFBF"))
+            colour, label_colour = palette[cls]
             s.graphicalProperties = GraphicalProperties(solidFill=colour)
             s.graphicalProperties.line.solidFill = "FFFFFF"
             s.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False,
-                                    numFmt="0;;;")   # no label on empty (0) segments
+                                    numFmt="0;;;")
+            # no label on an empty (0) segment: the number format hides it in Excel, LibreOffice needs the
+            # point's label switched off
+            s.dLbls.dLbl = [DataLabel(idx=i, showVal=False, showSerName=False, showCatName=False, showLegendKey=False,
+                                      showPercent=False) for i, (_, t) in enumerate(rows) if not t.get(cls, 0)]
             s.dLbls.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(
-                defRPr=CharacterProperties(sz=1000, b=True, solidFill="FFFFFF")), endParaRPr=CharacterProperties())])
+                defRPr=CharacterProperties(sz=1000, b=True, solidFill=label_colour, latin=_font(), ea=_font())),
+                endParaRPr=CharacterProperties())])
+        chart.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(
+            defRPr=CharacterProperties(sz=1000, latin=_font(), ea=_font())), endParaRPr=CharacterProperties())])
         chart.height = 4 + 1.5 * len(rows)
         chart.width = 26
         ws.add_chart(chart, f"A{last + 3}")
@@ -205,7 +234,37 @@ def _chart_sheet(wb, rep: PublicReport):
     return ws
 
 
+def _font():
+    from openpyxl.drawing.text import Font as TextFont
+    from ..book.styles import FONT_NAME
+    return TextFont(typeface=FONT_NAME)
+
+
+def chart_alt_text(rep: PublicReport) -> str:
+    """The chart's alternative text (the drawing's descr): what it shows and its figures."""
+    return CHART_ALT_TEXT + "。".join(f"{rep.goal_label(code)}: {rep.count_text(code)}" for code, _ in rep.goals)
+
+
+def _set_alt_text(path: Path, text: str) -> None:
+    """openpyxl writes the chart's drawing without a description: add descr (Excel's 代替テキスト) to it."""
+    import html
+    import shutil
+    import zipfile
+    tmp = path.with_suffix(".tmp.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/drawings/drawing") and info.filename.endswith(".xml"):
+                xml = data.decode("utf-8")
+                xml = xml.replace('name="Chart 1"/>', f'name="Chart 1" descr="{html.escape(text, quote=True)}"/>', 1)
+                data = xml.encode("utf-8")
+            dst.writestr(info, data)
+    shutil.move(str(tmp), str(path))
+
+
 def export_xlsx(ev: Evaluation, path: Path) -> Path:
-    wb = build_workbook(ev)
+    rep = public_report(ev)
+    wb = build_workbook(ev, rep)
     wb.save(path)
+    _set_alt_text(path, chart_alt_text(rep))
     return path
