@@ -91,15 +91,15 @@ def _owner_file(name):
 
 def _edit_during_run(monkeypatch, path: Path):
     """The clerk saves the workbook in Excel while the tool computes."""
-    import addin.api
-    real = addin.api.write_results
+    import addin.ops
+    real = addin.ops._write
 
-    def edit_then_write(book, loaded):
+    def edit_then_write(book, loaded, op):
         wb = load_workbook(path)
         wb[layout.SHEET_KPI]["A1"] = "担当課が保存した変更"
         wb.save(path)
-        real(book, loaded)
-    monkeypatch.setattr(addin.api, "write_results", edit_then_write)
+        return real(book, loaded, op)
+    monkeypatch.setattr(addin.ops, "_write", edit_then_write)
 
 
 @pytest.mark.parametrize("spoil, message", [
