@@ -242,12 +242,15 @@ def validate_reply(book) -> list[Finding]:
     return load_and_evaluate(book).evaluation.findings
 
 
-def merge_book(book, reply_paths, previous_block=None, master_format=lambda s, r, c: None,
+def merge_book(book, reply_paths, previous_block=None, master_format=None,
                now: str | None = None) -> MergeResult:
-    """Decide what the replies bring into the master ``book`` (nothing is written here)."""
+    """Decide what the replies bring into the master ``book`` (nothing is written here).  ``master_format``
+    (sheet, row, col) → number format; without it, the % cells that ``book.read_block`` found say it."""
     from .book.collect import read_reply
     m = read_master(book)
     masters = _master_tables(m)
+    if master_format is None:
+        master_format = lambda s, r, c: "%" if s in masters and (r, c) in masters[s].percent else None  # noqa: E731
     ident_now = C.master_identity(m.settings, m.kpis)
     paths = list(dict.fromkeys(Path(p).resolve() for p in reply_paths))
     replies = []
@@ -342,13 +345,12 @@ def merge_live(book, folder: Path) -> str:
         return (f"回答ファイルがありません。返ってきた照会ファイルをフォルダー「{folder}」に保存してから、"
                 "もう一度押してください。")
     live = LiveBook(book)
-    sheet = owned_sheet(book, C.COLLECTION_MARKER)
+    sheet = owned_sheet(live, C.COLLECTION_MARKER)
     if sheet is None and C.SHEET_COLLECTION in live.sheet_names():
         raise KpiError(f"シート「{C.SHEET_COLLECTION}」はこのツールが作ったものではないため、上書きしません。"
                        "シート名を変えてから実行してください。")
     previous = live.read_block(sheet)[0] if sheet else None
-    fmt = lambda s, r, c: live.sheets[s].range((r, c)).number_format  # noqa: E731
-    res = merge_book(live, replies, previous, fmt)
+    res = merge_book(live, replies, previous)   # % or not from the one format read of the KPI sheet
     if res.changed:
         write_answers_live(live, res.writes, res.formats, sheets=[(res.plan, C.COLLECTION_MARKER, None)])
     errors = sum(1 for f in res.findings if f.severity == ERROR)

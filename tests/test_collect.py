@@ -430,13 +430,25 @@ def test_department_sample_is_generated_by_its_script(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ ribbon
+def press(monkeypatch, wb, button) -> str:
+    """Press a ribbon button as the VBA launcher does, on ``wb`` open in the Excel stand-in; the alert shown."""
+    import fake_excel
+    from addin import ribbon
+    excel = wb._excel
+    with fake_excel.attached(monkeypatch):
+        assert ribbon.main([button, str(wb.app.Hwnd), wb.FullName]) == ribbon.EXIT_OK
+    return excel.app.alerts[-1][0]
+
+
+def names_of(wb) -> dict[str, tuple[str, bool]]:
+    """The workbook's defined names as Excel holds them: name → (RefersTo, Visible)."""
+    return {n._name: (n.RefersTo, n.Visible) for n in wb.names}
+
+
 def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run):
     """［照会ファイル作成］ writes <book>_照会 beside the workbook; ［回答の取り込み］ takes <book>_回答 into the open
     workbook: the same cells as kpi merge, and the same 回収状況."""
-    import xlwings
-
-    import fake_xlwings
-    from addin import ribbon
+    import fake_excel
     live_master = tmp_path / "live" / "master.xlsx"
     live_master.parent.mkdir()
     shutil.copy(MASTER, live_master)
@@ -444,9 +456,10 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
     st = wb["設定"]
     st.append(["回答期限", "2024-07-10"])
     wb.save(live_master)
-    book, rec = fake_xlwings.open_book(live_master)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_split")
+    book = fake_excel.open_in_excel(live_master)
+    flags = dict(book.sheet("KPI").protection_flags)
+    assert book.sheet("KPI").protected and flags   # the master's KPI sheet is protected without a password
+    message = press(monkeypatch, book, "kpi_split")
     out = tmp_path / "live" / "master_照会"
     assert "14件" in message and "観光政策課" in message, message
     assert {p.name for p in out.iterdir()} == {f"照会_{d}_R4.xlsx" for d in master_departments()}
@@ -460,24 +473,28 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
         shutil.copy(out / f"照会_{dept}_R4.xlsx", replies)
     answer(replies / "照会_観光政策課_R4.xlsx", dict({k: r4[k] for k in depts["観光政策課"]}, **{"1-1-1-02": "約220,000"}))
     answer(replies / "照会_農林課_R4.xlsx", {k: r4[k] for k in depts["農林課"]})
-    message = ribbon.dispatch("kpi_merge")
+    message = press(monkeypatch, book, "kpi_merge")
     assert "取り込みました" in message and "エラー 2件" in message, message
     # the command line on a copy of the same master with the same files
     cli_master = tmp_path / "cli.xlsx"
     shutil.copy(MASTER, cli_master)
     res = run("merge", cli_master, *sorted(replies.iterdir()), "--json")
-    cli = fake_xlwings.open_book(cli_master)[0]
+    cli = fake_excel.open_in_excel(cli_master)
     assert book.sheet("KPI").values() == cli.sheet("KPI").values()
-    assert book.sheet("KPI").protected
+    assert book.sheet("KPI").formulas == cli.sheet("KPI").formulas
+    # protection put back with the clerk's own settings, and Excel never asked for a password
+    assert book.sheet("KPI").protected and book.sheet("KPI").protection_flags == flags
+    assert not [a for a in book.app.alerts if a[0] == "password prompt"]
     live_rows = book.sheet(C.SHEET_COLLECTION).values()
     cli_rows = cli.sheet(C.SHEET_COLLECTION).values()
     when_col = C.COLLECTION_HEADERS.index("最終取り込み") + 1   # the time of each merge differs
     when = {k for k in cli_rows if k[1] == when_col and k[0] > 3 and cli_rows.get((k[0], 1)) in depts}
     assert {k: v for k, v in live_rows.items() if k not in when} == {k: v for k, v in cli_rows.items() if k not in when}
-    assert book.names[C.COLLECTION_MARKER] == {"RefersTo": f"='{C.SHEET_COLLECTION}'!$A$1", "Visible": False}
+    assert names_of(book)[C.COLLECTION_MARKER] == (f"='{C.SHEET_COLLECTION}'!$A$1", False)
+    assert names_of(book) == names_of(cli)
     assert res.exit_code == 1
     # pressed again: nothing new
-    message = ribbon.dispatch("kpi_merge")
+    message = press(monkeypatch, book, "kpi_merge")
     assert "新しく取り込む回答はありませんでした" in message, message
 
 
@@ -524,17 +541,13 @@ def test_every_department_answers_and_the_master_reproduces_the_published_tally(
 
 
 def test_ribbon_merge_without_returned_files_says_where_to_put_them(tmp_path, monkeypatch):
-    import xlwings
-
-    import fake_xlwings
-    from addin import ribbon
+    import fake_excel
     src = tmp_path / "master.xlsx"
     shutil.copy(MASTER, src)
-    book, _ = fake_xlwings.open_book(src)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_merge")
+    book = fake_excel.open_in_excel(src)
+    message = press(monkeypatch, book, "kpi_merge")
     assert "回答ファイルがありません" in message and str(tmp_path / "master_回答") in message
-    assert C.SHEET_COLLECTION not in [s._name for s in book._sheets]
+    assert C.SHEET_COLLECTION not in [s._name for s in book.sheets]
 
 
 def test_split_refuses_duplicate_kpi_numbers(master, run, tmp_path):
