@@ -242,15 +242,12 @@ def validate_reply(book) -> list[Finding]:
     return load_and_evaluate(book).evaluation.findings
 
 
-def merge_book(book, reply_paths, previous_block=None, master_format=None,
+def merge_book(book, reply_paths, previous_block=None, master_format=lambda s, r, c: None,
                now: str | None = None) -> MergeResult:
-    """Decide what the replies bring into the master ``book`` (nothing is written here).  ``master_format``
-    (sheet, row, col) → number format; without it, the % cells that ``book.read_block`` found say it."""
+    """Decide what the replies bring into the master ``book`` (nothing is written here)."""
     from .book.collect import read_reply
     m = read_master(book)
     masters = _master_tables(m)
-    if master_format is None:
-        master_format = lambda s, r, c: "%" if s in masters and (r, c) in masters[s].percent else None  # noqa: E731
     ident_now = C.master_identity(m.settings, m.kpis)
     paths = list(dict.fromkeys(Path(p).resolve() for p in reply_paths))
     replies = []
@@ -350,7 +347,9 @@ def merge_live(book, folder: Path) -> str:
         raise KpiError(f"シート「{C.SHEET_COLLECTION}」はこのツールが作ったものではないため、上書きしません。"
                        "シート名を変えてから実行してください。")
     previous = live.read_block(sheet)[0] if sheet else None
-    res = merge_book(live, replies, previous)   # % or not from the one format read of the KPI sheet
+    # the number formats of the KPI sheet's value columns, from read_block's one format read (no per-cell reads)
+    fmt = lambda s, r, c: live.number_formats.get(s, {}).get((r, c))  # noqa: E731
+    res = merge_book(live, replies, previous, fmt)
     if res.changed:
         write_answers_live(live, res.writes, res.formats, sheets=[(res.plan, C.COLLECTION_MARKER, None)])
     errors = sum(1 for f in res.findings if f.severity == ERROR)

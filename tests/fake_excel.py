@@ -19,7 +19,8 @@ Worksheets, Worksheet, Range, FormatConditions) that answer the way Excel's COM 
   ``#REF!``, a renamed one renames them;
 - ``Range.Formula`` gives a formula cell's formula and a constant as its text; a string assigned to
   ``Range.Value`` is taken as typed: ``=...`` is a formula, a leading apostrophe makes the rest text, a number,
-  percentage or TRUE/FALSE typed as text becomes that value; ``Range("E5,E7:E9")`` is a multi-area range.
+  percentage, date (1/2, 2024/7/10) or TRUE/FALSE typed as text becomes that value;
+  ``Range("E5,E7:E9")`` is a multi-area range.
 
 Every COM member touched (property get or set, method) counts once in ``Excel.calls``: that is the number of
 round trips to Excel.  What Excel would compute (formulas) the stand-in cannot: a formula cell holds its cached
@@ -772,6 +773,10 @@ class Range(Com):
         if m:
             number = float(m.group(1) + m.group(2).replace(",", ""))
             return number / 100 if m.group(3) else number
+        m = re.fullmatch(r"(?:(\d{4})[/-])?(\d{1,2})[/-](\d{1,2})", t)  # a date as a Japanese Excel reads it
+        if m:
+            with contextlib.suppress(ValueError):
+                return dt.datetime(int(m.group(1) or dt.date.today().year), int(m.group(2)), int(m.group(3)))
         return text
 
     @property

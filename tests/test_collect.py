@@ -482,6 +482,7 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
     cli = fake_excel.open_in_excel(cli_master)
     assert book.sheet("KPI").values() == cli.sheet("KPI").values()
     assert book.sheet("KPI").formulas == cli.sheet("KPI").formulas
+    assert book.sheet("KPI").formats == cli.sheet("KPI").formats
     # protection put back with the clerk's own settings, and Excel never asked for a password
     assert book.sheet("KPI").protected and book.sheet("KPI").protection_flags == flags
     assert not [a for a in book.app.alerts if a[0] == "password prompt"]
@@ -496,6 +497,110 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
     # pressed again: nothing new
     message = press(monkeypatch, book, "kpi_merge")
     assert "新しく取り込む回答はありませんでした" in message, message
+
+
+def big_master(tmp_path, times: int) -> Path:
+    """The Mine sample's 78 KPIs repeated ``times`` times (tests/test_live.py), with 担当課 filled as in the
+    department sample and the R4 actuals empty."""
+    from test_live import big_sample
+
+    from addin.core.table import find_header, map_columns
+    from addin.core.values import fiscal_year
+    department = _load_sample_builder().department
+    path = big_sample(tmp_path, times, percent_cells=False)
+    wb = load_workbook(path)
+    ws = wb["KPI"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    hr = find_header(rows)
+    cols, actual = map_columns(rows[hr - 1])
+    for r in range(hr + 1, ws.max_row + 1):
+        code = ws.cell(r, cols["measure_code"]).value
+        if code:
+            ws.cell(r, cols["department"], department(str(code)))
+            ws.cell(r, actual[fiscal_year("R4")]).value = None
+    wb.save(path)
+    return path
+
+
+def test_ribbon_merge_makes_the_same_number_of_excel_calls_at_780_kpis(tmp_path, monkeypatch):
+    """Every department answers every KPI: ［回答の取り込み］ writes 10 times as many cells with the same number of
+    calls into Excel (per written column one span read and one write, never one call per cell)."""
+    import fake_excel
+    r4 = published_r4()
+    counts, written = {}, {}
+    for times in (1, 10):
+        folder = tmp_path / f"x{times}"
+        folder.mkdir()
+        book = fake_excel.open_in_excel(shutil.copy(big_master(tmp_path, times), folder / "master.xlsx"))
+        assert "照会ファイルを" in press(monkeypatch, book, "kpi_split")
+        replies = folder / "master_回答"
+        replies.mkdir()
+        for f in (folder / "master_照会").iterdir():
+            ws = load_workbook(f)["KPI"]
+            ids = kpi_rows(ws)
+            answer(shutil.copy(f, replies), {k: r4[k.rsplit("-", 1)[0]] for k in ids})
+        before = len(book._excel.calls)
+        message = press(monkeypatch, book, "kpi_merge")
+        assert "取り込みました" in message and "エラーはありません" in message, message
+        counts[78 * times] = len(book._excel.calls) - before
+        ws = book.sheet("KPI")
+        r4_col = next(c for (r, c), v in ws.cells.items() if r == 4 and v == R4)
+        written[78 * times] = sum(1 for (r, c) in ws.cells if c == r4_col and r > 4)
+    assert written[780] >= 10 * written[78] > 0, written
+    assert counts[78] == counts[780], counts
+
+
+@pytest.fixture
+def answered_live(tmp_path, run):
+    """The department master open in Excel with a formula, a number typed as text and an error in the R4 cells
+    of 商工労働課 (which does not answer), and the answers of every other department in master_回答."""
+    import fake_excel
+    src = tmp_path / "master.xlsx"
+    shutil.copy(MASTER, src)
+    wb = load_workbook(src)
+    ws = wb["KPI"]
+    h, rows = headers(ws), kpi_rows(ws)
+    depts = master_departments()
+    kept = dict(zip(depts["商工労働課"], ("=1+1", "00123", "1/2")))
+    for kid, v in kept.items():
+        ws.cell(rows[kid], h[R4]).value = v
+        if v != "=1+1":
+            ws.cell(rows[kid], h[R4]).data_type = "s"
+    wb.save(src)
+    assert run("split", src, "--out", tmp_path / "master_照会").exit_code == 0
+    r4 = published_r4()
+    (tmp_path / "master_回答").mkdir()
+    for dept, ids in depts.items():
+        if dept != "商工労働課":
+            f = shutil.copy(tmp_path / "master_照会" / f"照会_{dept}_R4.xlsx", tmp_path / "master_回答")
+            answer(Path(f), {k: r4[k] for k in ids})
+    return fake_excel.open_in_excel(src), {(rows[k], h[R4]): v for k, v in kept.items()}
+
+
+def test_ribbon_merge_keeps_the_other_cells_of_the_column_as_they_were(answered_live, monkeypatch):
+    """The answers are written a column span at a time: a formula, a number typed as text ("00123", "1/2") in
+    the span stay what they were (Excel would read them as a number or a date if written back as typed)."""
+    book, kept = answered_live
+    message = press(monkeypatch, book, "kpi_merge")
+    assert "取り込みました" in message and "エラーはありません" in message, message
+    ws = book.sheet("KPI")
+    rows = [r for r, _ in kept]
+    answered = [r for (r, c) in ws.cells if c == next(iter(kept))[1] and r > 4 and (r, c) not in kept]
+    assert min(answered) < min(rows) and max(rows) < max(answered)   # inside the span written
+    assert {rc: ws.formulas.get(rc, ws.cells.get(rc)) for rc in kept} == kept
+
+
+def test_ribbon_merge_refuses_a_password_protected_master_without_a_prompt(answered_live, monkeypatch):
+    book, _ = answered_live
+    ws = book.sheet("KPI")
+    ws.Unprotect()
+    ws.Protect(Password="secret", AllowFormattingColumns=True)
+    before = {s._name: (dict(s.cells), dict(s.formats)) for s in book.sheets}
+    message = press(monkeypatch, book, "kpi_merge")
+    assert "パスワードで保護" in message and "シート保護の解除" in message, message
+    assert {s._name: (dict(s.cells), dict(s.formats)) for s in book.sheets} == before
+    assert not [n for n in book.names if n._name == C.COLLECTION_MARKER]
+    assert not [a for a in book.app.alerts if a[0] == "password prompt"]
 
 
 def test_every_collection_finding_has_an_example_here():

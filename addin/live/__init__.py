@@ -54,6 +54,7 @@ class LiveBook:
         self.api = book.api
         self.sheets = {s.name: s for s in book.sheets}
         self._protection: dict[str, dict] = {}
+        self.number_formats: dict[str, dict[tuple[int, int], str]] = {}  # sheet → the formats read_block read
 
     def sheet_names(self) -> list[str]:
         return list(self.sheets)
@@ -65,6 +66,7 @@ class LiveBook:
         nrows, ncols = last.row, last.column
         values = sht.range((1, 1), (nrows, ncols)).options(ndim=2, empty=None, err_to_str=True).value
         formats = self._value_formats(sht, values) if sheet == layout.SHEET_KPI else {}
+        self.number_formats[sheet] = formats
         return read_rows(values, lambda r, c: formats.get((r, c)), _error_of)
 
     def _value_formats(self, sht, values) -> dict[tuple[int, int], str]:
