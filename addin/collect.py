@@ -342,12 +342,13 @@ def merge_live(book, folder: Path) -> str:
         return (f"回答ファイルがありません。返ってきた照会ファイルをフォルダー「{folder}」に保存してから、"
                 "もう一度押してください。")
     live = LiveBook(book)
-    sheet = owned_sheet(book, C.COLLECTION_MARKER)
+    sheet = owned_sheet(live, C.COLLECTION_MARKER)
     if sheet is None and C.SHEET_COLLECTION in live.sheet_names():
         raise KpiError(f"シート「{C.SHEET_COLLECTION}」はこのツールが作ったものではないため、上書きしません。"
                        "シート名を変えてから実行してください。")
     previous = live.read_block(sheet)[0] if sheet else None
-    fmt = lambda s, r, c: live.sheets[s].range((r, c)).number_format  # noqa: E731
+    # the number formats of the KPI sheet's value columns, from read_block's one format read (no per-cell reads)
+    fmt = lambda s, r, c: live.number_formats.get(s, {}).get((r, c))  # noqa: E731
     res = merge_book(live, replies, previous, fmt)
     if res.changed:
         write_answers_live(live, res.writes, res.formats, sheets=[(res.plan, C.COLLECTION_MARKER, None)])

@@ -13,7 +13,14 @@ Worksheets, Worksheet, Range, FormatConditions) that answer the way Excel's COM 
   XML Spreadsheet 2003 document with its styles' number formats;
 - ``Unprotect()`` without a password on a password-protected sheet records the password prompt Excel would
   show (and fails as if the clerk cancelled it); writing into a protected sheet fails;
-- ``Sheets.Copy`` names a copy ``name (2)`` when the name is taken, and can be made to fail.
+- ``Sheets.Copy`` names a copy ``name (2)`` when the name is taken, and can be made to fail;
+- ``Workbook.Names`` holds the defined names (read from the file; ``Add(Name, RefersTo, Visible)``, ``Item`` by
+  name or 1-based index, ``Count``, iteration, ``Name.Delete``); a deleted sheet turns the references to it into
+  ``#REF!``, a renamed one renames them;
+- ``Range.Formula`` gives a formula cell's formula and a constant as its text; a string assigned to
+  ``Range.Value`` is taken as typed: ``=...`` is a formula, a leading apostrophe makes the rest text, a number,
+  percentage, date (1/2, 2024/7/10) or TRUE/FALSE typed as text becomes that value;
+  ``Range("E5,E7:E9")`` is a multi-area range.
 
 Every COM member touched (property get or set, method) counts once in ``Excel.calls``: that is the number of
 round trips to Excel.  What Excel would compute (formulas) the stand-in cannot: a formula cell holds its cached
@@ -262,7 +269,7 @@ class Workbook(Com):
     def load(cls, app, path: Path | None, name=None):
         wb = cls.__new__(cls)
         for k, v in dict(_excel=app._excel, app=app, path=path, _name=name or (path.name if path else "Book1"),
-                         sheets=[], ReadOnly=False, MultiUserEditing=False, ProtectStructure=False,
+                         sheets=[], names=[], ReadOnly=False, MultiUserEditing=False, ProtectStructure=False,
                          Saved=True).items():
             object.__setattr__(wb, k, v)
         if path is not None:
@@ -275,6 +282,7 @@ class Workbook(Com):
                     for c, cell in enumerate(row, start=1):
                         v = cell.value
                         if cell.data_type == "f":
+                            sheet.formulas[(r, c)] = str(v)
                             cached = cached or load_workbook(path, read_only=True, data_only=True)
                             hit = cached[ws.title].cell(r, c)
                             v = ErrorValue(hit.value) if hit.data_type == "e" else hit.value
@@ -287,6 +295,9 @@ class Workbook(Com):
                             sheet.formats[(r, c)] = fmt
                 sheet._set_protection(protections.get(ws.title))
                 wb.sheets.append(sheet)
+            for name, dn in formulas.defined_names.items():
+                if dn.attr_text and dn.localSheetId is None:
+                    wb.names.append(Name.new(wb, name, "=" + dn.attr_text, not dn.hidden))
             formulas.close()
             if cached is not None:
                 cached.close()
@@ -314,6 +325,10 @@ class Workbook(Com):
         return Worksheets(self)
 
     Sheets = Worksheets
+
+    @property
+    def Names(self):
+        return Names(self)
 
     def Close(self, SaveChanges=None):
         self.app.books.remove(self)
@@ -349,6 +364,73 @@ class Worksheets(Com):
     Item = __call__
 
 
+class Names(Com):
+    """Workbook.Names: the workbook's defined names."""
+
+    def __init__(self, book):
+        object.__setattr__(self, "_excel", book._excel)
+        object.__setattr__(self, "book", book)
+
+    @property
+    def Count(self):
+        return len(self.book.names)
+
+    def __iter__(self):
+        return iter(list(self.book.names))
+
+    def __call__(self, key):
+        if isinstance(key, int):
+            if 1 <= key <= len(self.book.names):
+                return self.book.names[key - 1]
+        else:
+            for n in self.book.names:
+                if n._name.lower() == str(key).lower():
+                    return n
+        raise _excel_error("Unable to get the Item property of the Names class")
+
+    Item = __call__
+
+    def Add(self, Name=None, RefersTo=None, Visible=True, **kw):
+        if not Name or not re.fullmatch(r"[A-Za-z_\\][\w.]*", Name) or not str(RefersTo or "").startswith("="):
+            raise _excel_error("The syntax of this name isn't correct.")
+        for n in self.book.names:
+            if n._name.lower() == Name.lower():  # Excel redefines an existing name
+                self.book.names.remove(n)
+        new = globals()["Name"].new(self.book, Name, RefersTo, bool(Visible))
+        self.book.names.append(new)
+        self.book.names.sort(key=lambda n: n._name.lower())  # Excel keeps them sorted
+        return new
+
+
+class Name(Com):
+    @classmethod
+    def new(cls, book, name, refers_to, visible):
+        n = cls.__new__(cls)
+        for k, v in dict(_excel=book._excel, book=book, _name=name, RefersTo=refers_to, Visible=visible).items():
+            object.__setattr__(n, k, v)
+        return n
+
+    @property
+    def Name(self):
+        return self._name
+
+    def Delete(self):
+        self.book.names.remove(self)
+
+
+def _sheet_ref(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'!" if re.search(r"[^\w.]", name) or name[:1].isdigit() else name + "!"
+
+
+def _rename_in_names(book, old: str, new: str | None):
+    """Excel follows a renamed sheet in the defined names; a deleted sheet leaves #REF!."""
+    for n in book.names:
+        for ref in (_sheet_ref(old), "'" + old.replace("'", "''") + "'!", old + "!"):
+            if ref in n.RefersTo:
+                object.__setattr__(n, "RefersTo", n.RefersTo.replace(ref, _sheet_ref(new) if new else "#REF!"))
+                break
+
+
 PROTECT_FLAGS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows", "AllowInsertingColumns",
                  "AllowInsertingRows", "AllowInsertingHyperlinks", "AllowDeletingColumns", "AllowDeletingRows",
                  "AllowSorting", "AllowFiltering", "AllowUsingPivotTables")
@@ -380,7 +462,7 @@ class Worksheet(Com):
     @classmethod
     def new(cls, book, name):
         sheet = cls.__new__(cls)
-        for k, v in dict(_excel=book._excel, book=book, _name=name, cells={}, formats={}, conditions=[],
+        for k, v in dict(_excel=book._excel, book=book, _name=name, cells={}, formats={}, formulas={}, conditions=[],
                          protected=False, password=None, protection_flags={}, protect_calls=[],
                          EnableSelection=0, ProtectDrawingObjects=False, ProtectScenarios=False,
                          ProtectionMode=False).items():
@@ -396,6 +478,7 @@ class Worksheet(Com):
     def Name(self, value):
         if any(s is not self and s._name.lower() == value.lower() for s in self.book.sheets):
             raise _excel_error("That name is already taken. Try a different one.")
+        _rename_in_names(self.book, self._name, value)
         object.__setattr__(self, "_name", value)
 
     @property
@@ -453,6 +536,10 @@ class Worksheet(Com):
         if b is not None:
             a, b = _corner(a), _corner(b, last=True)
             return Range(self, (min(a[0], b[0]), min(a[1], b[1])), (max(a[0], b[0]), max(a[1], b[1])))
+        if "," in str(a):
+            if len(str(a)) > 255:
+                raise _excel_error("Method 'Range' of object '_Worksheet' failed")
+            return Areas(self, [self.Range(part) for part in str(a).split(",")])
         first, _, last = str(a).replace("$", "").partition(":")
         return Range(self, _addr(first), _addr(last or first))
 
@@ -461,6 +548,7 @@ class Worksheet(Com):
             raise _excel_error("Workbook is protected and cannot be changed.")
         if self.book.app.DisplayAlerts:
             self.book.app.alerts.append(("delete prompt", self._name, None))
+        _rename_in_names(self.book, self._name, None)
         self.book.sheets.remove(self)
 
     def Copy(self, Before=None, After=None):
@@ -476,6 +564,7 @@ class Worksheet(Com):
         new = Worksheet.new(target_book, name)
         new.cells.update(self.cells)
         new.formats.update(self.formats)
+        new.formulas.update(self.formulas)
         idx = target_book.sheets.index(After) + 1 if After is not None else target_book.sheets.index(Before)
         target_book.sheets.insert(idx, new)
 
@@ -652,6 +741,9 @@ class Range(Com):
         for row_c, row_v in zip(coords, data):
             row_v = row_v if isinstance(row_v, (list, tuple)) else [row_v]
             for (r, c), v in zip(row_c, row_v):
+                formula = self.sheet.formulas.pop((r, c), None)
+                if isinstance(v, str):
+                    v = self._typed(r, c, v, formula)
                 if v is None or v == "":
                     self.sheet.cells.pop((r, c), None)
                 elif isinstance(v, dt.datetime):
@@ -660,6 +752,39 @@ class Range(Com):
                     self.sheet.cells[(r, c)] = float(v)
                 else:
                     self.sheet.cells[(r, c)] = v
+
+    def _typed(self, r, c, text: str, old=None):
+        """A string assigned to Value is taken as if typed into the cell (Excel's COM does so); ``old``: the
+        cell's formula before."""
+        if text.startswith("'"):
+            return text[1:]
+        if text.startswith("=") and len(text) > 1:
+            self.sheet.formulas[(r, c)] = text
+            # the stand-in cannot calculate: an unchanged formula keeps its result, a new one has none yet
+            return self.sheet.cells.get((r, c)) if old == text else None
+        if self.sheet.formats.get((r, c)) == "@":
+            return text
+        t = text.strip()
+        if t.upper() in ("TRUE", "FALSE"):
+            return t.upper() == "TRUE"
+        if t in _ERRORS:
+            return ErrorValue(t)
+        m = re.fullmatch(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d*\.?\d+(?:[eE][+-]?\d+)?)(%?)", t)
+        if m:
+            number = float(m.group(1) + m.group(2).replace(",", ""))
+            return number / 100 if m.group(3) else number
+        m = re.fullmatch(r"(?:(\d{4})[/-])?(\d{1,2})[/-](\d{1,2})", t)  # a date as a Japanese Excel reads it
+        if m:
+            with contextlib.suppress(ValueError):
+                return dt.datetime(int(m.group(1) or dt.date.today().year), int(m.group(2)), int(m.group(3)))
+        return text
+
+    @property
+    def Formula(self):
+        """A formula cell's formula, a constant as its text (as in the formula bar), "" for an empty cell."""
+        f, cells = self.sheet.formulas, self.sheet.cells
+        rows = tuple(tuple(f.get(rc) or _formula_text(cells.get(rc)) for rc in row) for row in self._coords())
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
     @property
     def NumberFormat(self):
@@ -709,6 +834,49 @@ class Range(Com):
                 f'<NumberFormat/></Style>{style_xml}</Styles>'
                 f'<Worksheet ss:Name="{escape(self.sheet._name)}"><Table>{"".join(rows_xml)}</Table></Worksheet>'
                 '</Workbook>')
+
+
+_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
+
+
+def _formula_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, dt.datetime):  # the formula bar shows the serial number's date; Formula the serial
+        return repr((v - dt.datetime(1899, 12, 30)).total_seconds() / 86400).removesuffix(".0")
+    if isinstance(v, dt.date):
+        return str((v - dt.date(1899, 12, 30)).days)
+    if isinstance(v, (int, float)):
+        return repr(float(v)).removesuffix(".0")
+    return str(v)
+
+
+class Areas(Com):
+    """A multi-area range (``Range("E5,E7:E9")``): a format applies to every area."""
+
+    def __init__(self, sheet, areas):
+        object.__setattr__(self, "_excel", sheet._excel)
+        object.__setattr__(self, "sheet", sheet)
+        object.__setattr__(self, "areas", areas)
+
+    @property
+    def Count(self):
+        return sum(a.Count for a in self.areas)
+
+    @property
+    def NumberFormat(self):
+        fmts = {a.NumberFormat for a in self.areas}
+        return fmts.pop() if len(fmts) == 1 else None
+
+    @NumberFormat.setter
+    def NumberFormat(self, fmt):
+        self.sheet.assert_writable()
+        for a in self.areas:
+            for row in a._coords():
+                for rc in row:
+                    self.sheet.formats[rc] = fmt
 
 
 def _com_value(v, fmt):

@@ -430,13 +430,25 @@ def test_department_sample_is_generated_by_its_script(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ ribbon
+def press(monkeypatch, wb, button) -> str:
+    """Press a ribbon button as the VBA launcher does, on ``wb`` open in the Excel stand-in; the alert shown."""
+    import fake_excel
+    from addin import ribbon
+    excel = wb._excel
+    with fake_excel.attached(monkeypatch):
+        assert ribbon.main([button, str(wb.app.Hwnd), wb.FullName]) == ribbon.EXIT_OK
+    return excel.app.alerts[-1][0]
+
+
+def names_of(wb) -> dict[str, tuple[str, bool]]:
+    """The workbook's defined names as Excel holds them: name → (RefersTo, Visible)."""
+    return {n._name: (n.RefersTo, n.Visible) for n in wb.names}
+
+
 def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run):
     """［照会ファイル作成］ writes <book>_照会 beside the workbook; ［回答の取り込み］ takes <book>_回答 into the open
     workbook: the same cells as kpi merge, and the same 回収状況."""
-    import xlwings
-
-    import fake_xlwings
-    from addin import ribbon
+    import fake_excel
     live_master = tmp_path / "live" / "master.xlsx"
     live_master.parent.mkdir()
     shutil.copy(MASTER, live_master)
@@ -444,9 +456,10 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
     st = wb["設定"]
     st.append(["回答期限", "2024-07-10"])
     wb.save(live_master)
-    book, rec = fake_xlwings.open_book(live_master)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_split")
+    book = fake_excel.open_in_excel(live_master)
+    flags = dict(book.sheet("KPI").protection_flags)
+    assert book.sheet("KPI").protected and flags   # the master's KPI sheet is protected without a password
+    message = press(monkeypatch, book, "kpi_split")
     out = tmp_path / "live" / "master_照会"
     assert "14件" in message and "観光政策課" in message, message
     assert {p.name for p in out.iterdir()} == {f"照会_{d}_R4.xlsx" for d in master_departments()}
@@ -460,25 +473,134 @@ def test_ribbon_buttons_split_and_merge_like_the_cli(tmp_path, monkeypatch, run)
         shutil.copy(out / f"照会_{dept}_R4.xlsx", replies)
     answer(replies / "照会_観光政策課_R4.xlsx", dict({k: r4[k] for k in depts["観光政策課"]}, **{"1-1-1-02": "約220,000"}))
     answer(replies / "照会_農林課_R4.xlsx", {k: r4[k] for k in depts["農林課"]})
-    message = ribbon.dispatch("kpi_merge")
+    message = press(monkeypatch, book, "kpi_merge")
     assert "取り込みました" in message and "エラー 2件" in message, message
     # the command line on a copy of the same master with the same files
     cli_master = tmp_path / "cli.xlsx"
     shutil.copy(MASTER, cli_master)
     res = run("merge", cli_master, *sorted(replies.iterdir()), "--json")
-    cli = fake_xlwings.open_book(cli_master)[0]
+    cli = fake_excel.open_in_excel(cli_master)
     assert book.sheet("KPI").values() == cli.sheet("KPI").values()
-    assert book.sheet("KPI").protected
+    assert book.sheet("KPI").formulas == cli.sheet("KPI").formulas
+    assert book.sheet("KPI").formats == cli.sheet("KPI").formats
+    # protection put back with the clerk's own settings, and Excel never asked for a password
+    assert book.sheet("KPI").protected and book.sheet("KPI").protection_flags == flags
+    assert not [a for a in book.app.alerts if a[0] == "password prompt"]
     live_rows = book.sheet(C.SHEET_COLLECTION).values()
     cli_rows = cli.sheet(C.SHEET_COLLECTION).values()
     when_col = C.COLLECTION_HEADERS.index("最終取り込み") + 1   # the time of each merge differs
     when = {k for k in cli_rows if k[1] == when_col and k[0] > 3 and cli_rows.get((k[0], 1)) in depts}
     assert {k: v for k, v in live_rows.items() if k not in when} == {k: v for k, v in cli_rows.items() if k not in when}
-    assert book.names[C.COLLECTION_MARKER] == {"RefersTo": f"='{C.SHEET_COLLECTION}'!$A$1", "Visible": False}
+    assert names_of(book)[C.COLLECTION_MARKER] == (f"='{C.SHEET_COLLECTION}'!$A$1", False)
+    assert names_of(book) == names_of(cli)
     assert res.exit_code == 1
     # pressed again: nothing new
-    message = ribbon.dispatch("kpi_merge")
+    message = press(monkeypatch, book, "kpi_merge")
     assert "新しく取り込む回答はありませんでした" in message, message
+
+
+def big_master(tmp_path, times: int) -> Path:
+    """The Mine sample's 78 KPIs repeated ``times`` times (tests/test_live.py), with 担当課 filled as in the
+    department sample and the R4 actuals empty."""
+    from test_live import big_sample
+
+    from addin.core.table import find_header, map_columns
+    from addin.core.values import fiscal_year
+    department = _load_sample_builder().department
+    path = big_sample(tmp_path, times, percent_cells=False)
+    wb = load_workbook(path)
+    ws = wb["KPI"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    hr = find_header(rows)
+    cols, actual = map_columns(rows[hr - 1])
+    for r in range(hr + 1, ws.max_row + 1):
+        code = ws.cell(r, cols["measure_code"]).value
+        if code:
+            ws.cell(r, cols["department"], department(str(code)))
+            ws.cell(r, actual[fiscal_year("R4")]).value = None
+    wb.save(path)
+    return path
+
+
+def test_ribbon_merge_makes_the_same_number_of_excel_calls_at_780_kpis(tmp_path, monkeypatch):
+    """Every department answers every KPI: ［回答の取り込み］ writes 10 times as many cells with the same number of
+    calls into Excel (per written column one span read and one write, never one call per cell)."""
+    import fake_excel
+    r4 = published_r4()
+    counts, written = {}, {}
+    for times in (1, 10):
+        folder = tmp_path / f"x{times}"
+        folder.mkdir()
+        book = fake_excel.open_in_excel(shutil.copy(big_master(tmp_path, times), folder / "master.xlsx"))
+        assert "照会ファイルを" in press(monkeypatch, book, "kpi_split")
+        replies = folder / "master_回答"
+        replies.mkdir()
+        for f in (folder / "master_照会").iterdir():
+            ws = load_workbook(f)["KPI"]
+            ids = kpi_rows(ws)
+            answer(shutil.copy(f, replies), {k: r4[k.rsplit("-", 1)[0]] for k in ids})
+        before = len(book._excel.calls)
+        message = press(monkeypatch, book, "kpi_merge")
+        assert "取り込みました" in message and "エラーはありません" in message, message
+        counts[78 * times] = len(book._excel.calls) - before
+        ws = book.sheet("KPI")
+        r4_col = next(c for (r, c), v in ws.cells.items() if r == 4 and v == R4)
+        written[78 * times] = sum(1 for (r, c) in ws.cells if c == r4_col and r > 4)
+    assert written[780] >= 10 * written[78] > 0, written
+    assert counts[78] == counts[780], counts
+
+
+@pytest.fixture
+def answered_live(tmp_path, run):
+    """The department master open in Excel with a formula, a number typed as text and an error in the R4 cells
+    of 商工労働課 (which does not answer), and the answers of every other department in master_回答."""
+    import fake_excel
+    src = tmp_path / "master.xlsx"
+    shutil.copy(MASTER, src)
+    wb = load_workbook(src)
+    ws = wb["KPI"]
+    h, rows = headers(ws), kpi_rows(ws)
+    depts = master_departments()
+    kept = dict(zip(depts["商工労働課"], ("=1+1", "00123", "1/2")))
+    for kid, v in kept.items():
+        ws.cell(rows[kid], h[R4]).value = v
+        if v != "=1+1":
+            ws.cell(rows[kid], h[R4]).data_type = "s"
+    wb.save(src)
+    assert run("split", src, "--out", tmp_path / "master_照会").exit_code == 0
+    r4 = published_r4()
+    (tmp_path / "master_回答").mkdir()
+    for dept, ids in depts.items():
+        if dept != "商工労働課":
+            f = shutil.copy(tmp_path / "master_照会" / f"照会_{dept}_R4.xlsx", tmp_path / "master_回答")
+            answer(Path(f), {k: r4[k] for k in ids})
+    return fake_excel.open_in_excel(src), {(rows[k], h[R4]): v for k, v in kept.items()}
+
+
+def test_ribbon_merge_keeps_the_other_cells_of_the_column_as_they_were(answered_live, monkeypatch):
+    """The answers are written a column span at a time: a formula, a number typed as text ("00123", "1/2") in
+    the span stay what they were (Excel would read them as a number or a date if written back as typed)."""
+    book, kept = answered_live
+    message = press(monkeypatch, book, "kpi_merge")
+    assert "取り込みました" in message and "エラーはありません" in message, message
+    ws = book.sheet("KPI")
+    rows = [r for r, _ in kept]
+    answered = [r for (r, c) in ws.cells if c == next(iter(kept))[1] and r > 4 and (r, c) not in kept]
+    assert min(answered) < min(rows) and max(rows) < max(answered)   # inside the span written
+    assert {rc: ws.formulas.get(rc, ws.cells.get(rc)) for rc in kept} == kept
+
+
+def test_ribbon_merge_refuses_a_password_protected_master_without_a_prompt(answered_live, monkeypatch):
+    book, _ = answered_live
+    ws = book.sheet("KPI")
+    ws.Unprotect()
+    ws.Protect(Password="secret", AllowFormattingColumns=True)
+    before = {s._name: (dict(s.cells), dict(s.formats)) for s in book.sheets}
+    message = press(monkeypatch, book, "kpi_merge")
+    assert "パスワードで保護" in message and "シート保護の解除" in message, message
+    assert {s._name: (dict(s.cells), dict(s.formats)) for s in book.sheets} == before
+    assert not [n for n in book.names if n._name == C.COLLECTION_MARKER]
+    assert not [a for a in book.app.alerts if a[0] == "password prompt"]
 
 
 def test_every_collection_finding_has_an_example_here():
@@ -524,17 +646,13 @@ def test_every_department_answers_and_the_master_reproduces_the_published_tally(
 
 
 def test_ribbon_merge_without_returned_files_says_where_to_put_them(tmp_path, monkeypatch):
-    import xlwings
-
-    import fake_xlwings
-    from addin import ribbon
+    import fake_excel
     src = tmp_path / "master.xlsx"
     shutil.copy(MASTER, src)
-    book, _ = fake_xlwings.open_book(src)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_merge")
+    book = fake_excel.open_in_excel(src)
+    message = press(monkeypatch, book, "kpi_merge")
     assert "回答ファイルがありません" in message and str(tmp_path / "master_回答") in message
-    assert C.SHEET_COLLECTION not in [s._name for s in book._sheets]
+    assert C.SHEET_COLLECTION not in [s._name for s in book.sheets]
 
 
 def test_split_refuses_duplicate_kpi_numbers(master, run, tmp_path):

@@ -63,6 +63,7 @@ class LiveBook:
         self.api = book.api
         self.sheets = {s.name: s for s in book.sheets}
         self._protection: dict[str, dict] = {}
+        self.number_formats: dict[str, dict[tuple[int, int], str]] = {}  # sheet → the formats read_block read
 
     def sheet_names(self) -> list[str]:
         return list(self.sheets)
@@ -74,6 +75,7 @@ class LiveBook:
         nrows, ncols = last.row, last.column
         values = sht.range((1, 1), (nrows, ncols)).options(ndim=2, empty=None, err_to_str=True).value
         formats = self._value_formats(sht, values) if sheet == layout.SHEET_KPI else {}
+        self.number_formats[sheet] = formats
         return read_rows(values, lambda r, c: formats.get((r, c)), _error_of)
 
     def _value_formats(self, sht, values) -> dict[tuple[int, int], str]:
@@ -105,9 +107,10 @@ class LiveBook:
             return out
 
     # ------------------------------------------------------------------------------------------ writing
-    def begin_write(self, sheets: tuple[str, ...]) -> None:
+    def begin_write(self, sheets: tuple[str, ...], cells_in: tuple[str, ...] = (layout.SHEET_KPI,)) -> None:
         """Refuse before touching anything when the operation could not write these sheets; unprotect the
-        KPI sheet (no password) after reading the clerk's protection settings."""
+        sheets whose cells are written (``cells_in``: the KPI sheet; no password) after reading the clerk's
+        protection settings.  The other ``sheets`` are generated (deleted and copied in again)."""
         api = self.api
         if api.ReadOnly:
             raise KpiError("このブックは読み取り専用で開かれているため、書き込めません。"
@@ -115,12 +118,12 @@ class LiveBook:
         if api.MultiUserEditing:
             raise KpiError("このブックは共有ブック（以前の共有機能）のため、シートを作り直せません。"
                            "［校閲］→［ブックの共有］（共有の解除）で共有を解除してから実行してください。")
-        generated = [s for s in sheets if s != layout.SHEET_KPI]
+        generated = [s for s in sheets if s not in cells_in]
         if generated and api.ProtectStructure:
             raise KpiError("ブックの構成が保護されているため、シート「" + "」「".join(generated) + "」を作り直せません。"
                            "［校閲］→［ブックの保護］で保護を解除してから実行してください。")
-        if layout.SHEET_KPI in sheets and layout.SHEET_KPI in self.sheets:
-            ws = self.sheets[layout.SHEET_KPI].api
+        for name in [s for s in cells_in if s in sheets and s in self.sheets]:
+            ws = self.sheets[name].api
             if ws.ProtectContents:
                 state = {"DrawingObjects": ws.ProtectDrawingObjects, "Scenarios": ws.ProtectScenarios,
                          "UserInterfaceOnly": ws.ProtectionMode}
@@ -130,9 +133,10 @@ class LiveBook:
                 try:
                     ws.Unprotect(Password="")  # an explicit empty password: Excel never prompts
                 except Exception as e:
-                    raise KpiError(f"シート「{layout.SHEET_KPI}」はパスワードで保護されているため書き込めません（何も変更していません）。"
+                    self.end_write()  # sheets unprotected before this one are protected again
+                    raise KpiError(f"シート「{name}」はパスワードで保護されているため書き込めません（何も変更していません）。"
                                    "［校閲］→［シート保護の解除］で保護を外してから、もう一度実行してください。") from e
-                self._protection[layout.SHEET_KPI] = {"flags": state, "selection": selection}
+                self._protection[name] = {"flags": state, "selection": selection}
 
     def end_write(self) -> None:
         """Protect again what begin_write unprotected, with the clerk's own settings."""
@@ -191,10 +195,27 @@ class LiveBook:
             Path(tmp).unlink(missing_ok=True)
 
     def defined_names(self) -> dict[str, str]:
-        return _defined_names(self.book)
+        """Workbook-scoped defined names → what they refer to (``'KPI'!$X$4``, without the "="): one call per
+        name, whatever the number of KPIs."""
+        names = self.api.Names
+        out = {}
+        for i in range(1, names.Count + 1):
+            item = names.Item(i)
+            name = item.Name
+            if "!" not in name:  # a sheet-scoped name is listed as 'Sheet'!name
+                ref = item.RefersTo or ""
+                out[name] = ref[1:] if ref.startswith("=") else ref
+        return out
 
-    def set_defined_names(self, names) -> None:
-        _set_defined_names(self.book, names)
+    def set_defined_names(self, names: dict[str, str | None]) -> None:
+        """Set hidden, workbook-scoped defined names (the tool's markers); None deletes the name."""
+        existing = {n.lower() for n in self.defined_names()}
+        api_names = self.api.Names
+        for name, ref in names.items():
+            if name.lower() in existing:
+                api_names.Item(name).Delete()
+            if ref is not None:
+                api_names.Add(Name=name, RefersTo="=" + ref, Visible=False)
 
     def hidden_rows(self, sheet):
         """Rows hidden in the used range: the visible cells of column A (one call) and their areas (one call
@@ -293,25 +314,3 @@ def attach(hwnd: int | str, fullname: str):
             return book
     raise KpiError("対象のブックが Excel で見つかりません。ブックを開き直してから、もう一度ボタンを押してください。")
 
-
-def _defined_names(book) -> dict[str, str]:
-    out = {}
-    for n in book.names:
-        ref = n.refers_to or ""
-        out[n.name] = ref[1:] if ref.startswith("=") else ref
-    return out
-
-
-def _set_defined_names(book, names) -> None:
-    existing = {n.name: n for n in book.names}
-    for name, ref in names.items():
-        old = existing.get(name)
-        if old is not None:
-            old.delete()
-        if ref is None:
-            continue
-        new = book.names.add(name, "=" + ref)
-        try:
-            new.api.Visible = False   # hidden: the clerk's Name Manager does not list the tool's markers
-        except Exception:  # macOS: the name stays visible, it still works
-            pass
