@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .book import safety
-from .book.files import FileBook, open_workbook, sheet_block
+from .book.package import PackageBook, read_package
 from .config import resolve_scheme
 from .core import layout
 from .core.evaluate import Evaluation
@@ -14,9 +14,7 @@ from .ops import Loaded, load_and_evaluate, write_results
 
 def evaluate_file(path, scheme: str | None = None) -> Evaluation:
     """Read-only: evaluate every KPI of the workbook file.  The file is never written."""
-    # formulas are read as formulas first, so that one whose result was never saved is reported, not read as blank;
-    # their saved results are read only when an input cell holds a formula
-    book = FileBook(path)
+    book = PackageBook(read_package(path), Path(path).name)
     return load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, Path(path).parent)).evaluation
 
 
@@ -26,39 +24,43 @@ validate_file = evaluate_file  # validation is the evaluation's findings; kept a
 def recalc_file(path, scheme: str | None = None) -> tuple[Loaded, Path]:
     """Validate, compute and write the computed columns, 【KPI達成状況】 and 検証結果 back into the file.
 
-    Refuses (UnsafeWorkbookError, nothing written) a workbook openpyxl cannot save without loss.  Saves
-    atomically with a backup beside the file, after checking that every cell the clerk owns reads back
-    unchanged from the new file.  Returns what was evaluated and the backup's path.
+    The file is read once; the new file is the original package patched (every part and cell the tool does not
+    own is kept as it was), checked by reading the clerk's cells back, and saved through ``safety.save_bytes``
+    with a backup.  Returns what was evaluated and the backup's path.
     """
     path = Path(path)
-    safety.check_safe(path)
-    book = FileBook(path)
-    before = _snapshot(book.wb)
+    original = read_package(path)
+    book = PackageBook(original, path.name)
     loaded = load_and_evaluate(book, resolve_scheme=lambda s: resolve_scheme(s, scheme, path.parent))
     write_results(book, loaded)
-    owned_cols = set(loaded.geometry.get("columns", {}).get(c.key) for c in layout.COMPUTED_COLUMNS)
+    new = book.to_bytes()
+    _verify(book, new, loaded)
+    return loaded, safety.save_bytes(path, original, new)
+
+
+def _verify(book: PackageBook, new: bytes, loaded: Loaded) -> None:
+    """Every sheet the clerk owns reads back the same from the new package (the tool's own cells excepted)."""
+    after = PackageBook(new, book.label)
+    owned_cols = {loaded.geometry.get("columns", {}).get(c.key) for c in layout.COMPUTED_COLUMNS}
     header_row = loaded.geometry.get("header_row")
-
-    def verify(tmp: Path):
-        after = _snapshot(open_workbook(tmp))
-        for sheet, block in before.items():
-            new = after.get(sheet)
-            if new is None:
-                raise WorkbookError(f"保存の確認で、シート「{sheet}」が見つかりません。書き込みを中止しました（元のファイルは変更していません）。")
-            for r, row in enumerate(block, start=1):
-                for c, v in enumerate(row, start=1):
-                    if sheet == layout.SHEET_KPI and (c in owned_cols or (r == header_row and v is None)):
-                        continue
-                    nv = new[r - 1][c - 1] if r - 1 < len(new) and c - 1 < len(new[r - 1]) else None
-                    if nv != v:
-                        raise WorkbookError(
-                            f"保存の確認で、シート「{sheet}」のセルの内容が変わることがわかったため、書き込みを中止しました"
-                            f"（行{r} 列{c}）。元のファイルは変更していません。")
-
-    backup = safety.atomic_save(book.wb, path, verify=verify)
-    return loaded, backup
-
-
-def _snapshot(wb) -> dict[str, list[list]]:
-    """Every value of every sheet the clerk owns (the tool's own sheets excluded)."""
-    return {ws.title: sheet_block(ws)[0] for ws in wb.worksheets if ws.title not in layout.OWNED_SHEETS}
+    for sheet in book.sheet_names():
+        if sheet in layout.OWNED_SHEETS:
+            continue
+        s_old, s_new = book._sheet(sheet), after._sheet(sheet) if sheet in after.sheet_names() else None
+        if s_new is None:
+            raise WorkbookError(f"保存の確認で、シート「{sheet}」が見つかりません。書き込みを中止しました（元のファイルは変更していません）。")
+        if s_old.part is None or sheet != layout.SHEET_KPI:
+            continue  # copied byte for byte
+        old_block, new_block = book.read_block(sheet)[0], after.read_block(sheet)[0]
+        for r in range(1, max(len(old_block), len(new_block)) + 1):
+            old_row = old_block[r - 1] if r <= len(old_block) else []
+            new_row = new_block[r - 1] if r <= len(new_block) else []
+            for c in range(1, max(len(old_row), len(new_row)) + 1):
+                v = old_row[c - 1] if c <= len(old_row) else None
+                if c in owned_cols or (r == header_row and v is None):
+                    continue
+                nv = new_row[c - 1] if c <= len(new_row) else None
+                if nv != v:
+                    raise WorkbookError(
+                        f"保存の確認で、シート「{sheet}」のセルの内容が変わることがわかったため、書き込みを中止しました"
+                        f"（行{r} 列{c}）。元のファイルは変更していません。")
