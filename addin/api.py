@@ -52,6 +52,9 @@ def _verify(book: PackageBook, new: bytes, loaded: Loaded) -> None:
         if s_old.part is None or sheet != layout.SHEET_KPI:
             continue  # copied byte for byte
         old_block, new_block = book.read_block(sheet)[0], after.read_block(sheet)[0]
+        if header_row and header_row <= len(new_block):  # computed columns the tool appended
+            computed = {c.header for c in layout.COMPUTED_COLUMNS}
+            owned_cols |= {c for c, v in enumerate(new_block[header_row - 1], start=1) if v in computed}
         for r in range(1, max(len(old_block), len(new_block)) + 1):
             old_row = old_block[r - 1] if r <= len(old_block) else []
             new_row = new_block[r - 1] if r <= len(new_block) else []
