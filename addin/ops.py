@@ -35,6 +35,13 @@ class Book(Protocol):
     def set_highlights(self, sheet: str, rules: list[tuple[str, str, str]]) -> None:
         """Replace the tool's own conditional-formatting rules by ``rules`` (severity, range, formula)."""
 
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names → their refers-to text (without a leading ``=``)."""
+
+    def set_defined_names(self, names: dict[str, str | None]) -> None:
+        """Add or replace workbook-scoped names as hidden names; ``None`` deletes.  The tool uses this only
+        for names beginning with ``_kpi_`` (its ownership markers)."""
+
 
 @dataclass
 class Loaded:

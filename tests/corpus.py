@@ -270,6 +270,12 @@ def f_dates(wb, kp, st):
     kp.write_datetime("Z6", datetime.datetime(2023, 5, 1, 9, 30), wb.add_format({"num_format": "h:mm"}))
 
 
+def f_percent_formats(wb, kp, st):
+    """Rates typed as percentages: a custom 0.0% and the built-in 0% format on input cells."""
+    kp.write_number("N16", 0.355, wb.add_format({"num_format": "0.0%"}))
+    kp.write_number("Q16", 0.5, wb.add_format({"num_format": 9}))
+
+
 def f_hidden_rows_cols(wb, kp, st):
     kp.set_row(80, None, None, {"hidden": True})
     kp.set_column("C:C", None, None, {"hidden": True})
@@ -643,7 +649,7 @@ def i_clerk_cf_same_range_same_block(parts):
     _clerk_dxf(parts)
     kpi_tail(parts, "<dataValidations",
              '<conditionalFormatting sqref="A5:AA82"><cfRule type="expression" dxfId="0" priority="1">'
-             f'<formula>AND(ISTEXT("kpi-addin-check"),FALSE)</formula></cfRule>'
+             '<formula>AND(ISTEXT("kpi-addin-check"),FALSE)</formula></cfRule>'
              '<cfRule type="cellIs" dxfId="0" priority="2" operator="lessThan"><formula>0</formula></cfRule>'
              '</conditionalFormatting>')
 
@@ -813,6 +819,7 @@ CASES: list[Case] = [
     Case("furigana", inject(i_furigana)),
     Case("dates", xw(f_dates)),
     Case("date1904", xw(f_dates, options={"date_1904": True})),
+    Case("percent_formats", xw(f_percent_formats)),
     Case("hidden_rows_cols", xw(f_hidden_rows_cols)),
     Case("freeze_zoom_tab", xw(f_freeze)),
     Case("header_footer_picture", xw(f_header_picture), render=True),

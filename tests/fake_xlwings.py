@@ -75,6 +75,41 @@ class FakeFormatConditions:
         return fc
 
 
+class FakeName:
+    def __init__(self, names, name, refers_to):
+        self.names, self.name, self.refers_to = names, name, refers_to
+        self.api = type("NameApi", (), {"Visible": True})()
+
+    def delete(self):
+        self.names.rec("Name.delete")
+        self.names.items.remove(self)
+
+
+class FakeNames:
+    """Book.names: workbook-scoped names as ``name``, a sheet's own as ``Sheet!name`` (as Excel lists them)."""
+
+    def __init__(self, rec, wb):
+        self.rec = rec
+        self.items = [FakeName(self, n, "=" + d.attr_text) for n, d in wb.defined_names.items()]
+        for ws in wb.worksheets:
+            self.items += [FakeName(self, f"{ws.title}!{n}", "=" + d.attr_text) for n, d in ws.defined_names.items()]
+
+    def __iter__(self):
+        self.rec("Names.__iter__")
+        return iter(list(self.items))
+
+    def __getitem__(self, name):
+        self.rec("Names.__getitem__")
+        return next(n for n in self.items if n.name.lower() == name.lower())
+
+    def add(self, name, refers_to):
+        self.rec("Names.add")
+        self.items = [n for n in self.items if n.name.lower() != name.lower()]
+        n = FakeName(self, name, refers_to)
+        self.items.append(n)
+        return n
+
+
 class FakeSheetApi:
     def __init__(self, sheet):
         self.sheet = sheet
@@ -251,6 +286,7 @@ class FakeBook:
                     if cell.number_format != "General":
                         formats[(cell.row, cell.column)] = cell.number_format
             self._sheets.append(FakeSheet(self, ws.title, cells, formats, protected=bool(ws.protection.sheet)))
+        self.names = FakeNames(rec, wb)
         self.pdfs: list[str] = []
 
     @property

@@ -201,3 +201,14 @@ class FileBook:
 
     def set_highlights(self, sheet, cells_by_severity):
         set_highlights(self.wb[sheet], cells_by_severity)
+
+    def defined_names(self) -> dict[str, str]:
+        return {name: d.attr_text for name, d in self.wb.defined_names.items()}
+
+    def set_defined_names(self, names):
+        from openpyxl.workbook.defined_name import DefinedName
+        for name, text in names.items():
+            for old in [n for n in self.wb.defined_names if n.lower() == name.lower()]:
+                del self.wb.defined_names[old]
+            if text is not None:
+                self.wb.defined_names[name] = DefinedName(name, attr_text=text, hidden=True)

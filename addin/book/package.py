@@ -27,7 +27,7 @@ from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
-from ..core.model import a1, col_letter
+from ..core.model import a1
 from ..errors import WorkbookError
 from .files import HIGHLIGHT_MARK, _NoCachedValue
 
@@ -229,16 +229,32 @@ _STYLE_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs
 
 
 def _key(el) -> tuple:
-    """A comparable form of a style element (namespace-free), to find an equal entry instead of appending."""
-    return (etree.QName(el).localname, tuple(sorted((etree.QName(k).localname, v) for k, v in el.attrib.items())),
-            (el.text or "").strip(), tuple(_key(c) for c in el if isinstance(c.tag, str)))
+    """A comparable form of a style element (namespace-free), to find an equal entry instead of appending.
+    A font's children count in any order (Excel reads them so; see _FONT_ORDER)."""
+    local = etree.QName(el).localname
+    kids = [_key(c) for c in el if isinstance(c.tag, str)]
+    if local == "font":
+        kids.sort()
+    return (local, tuple(sorted((etree.QName(k).localname, v) for k, v in el.attrib.items())),
+            (el.text or "").strip(), tuple(kids))
+
+
+# CT_Font / CT_RPrElt: the schema's sequence (openpyxl writes fonts in another order; Excel reads either,
+# the Open XML validator does not).  Fonts the tool appends are written in this order.
+_FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign", "sz", "color",
+               "name", "rFont", "family", "charset", "scheme")
 
 
 def _xml_of(el, prefix: str) -> str:
     """Serialise a style element with the target part's prefix for the main namespace."""
-    tag = prefix + etree.QName(el).localname
+    local = etree.QName(el).localname
+    tag = prefix + local
     attrs = "".join(f' {etree.QName(k).localname}="{_esc_attr(v)}"' for k, v in el.attrib.items())
-    kids = "".join(_xml_of(c, prefix) for c in el if isinstance(c.tag, str))
+    children = [c for c in el if isinstance(c.tag, str)]
+    if local == "font":
+        children.sort(key=lambda c: _FONT_ORDER.index(etree.QName(c).localname)
+                      if etree.QName(c).localname in _FONT_ORDER else len(_FONT_ORDER))
+    kids = "".join(_xml_of(c, prefix) for c in children)
     text = _esc(el.text) if el.text and el.text.strip() else ""
     return f"<{tag}{attrs}>{text}{kids}</{tag}>" if kids or text else f"<{tag}{attrs}/>"
 
@@ -392,7 +408,6 @@ class _SheetEdits:
     cells: dict[tuple[int, int], object] = field(default_factory=dict)
     headers: dict[tuple[int, int], str] = field(default_factory=dict)
     formats: dict[int, str] = field(default_factory=dict)
-    first_row: int = 0
     highlights: list[tuple[str, str, str]] | None = None
 
 
@@ -651,29 +666,30 @@ class PackageBook:
         edits: list[tuple[int, int, str]] = []
         if sd.group(1):
             edits.append((sd.start(), sd.end(), sd.group(0)[:-2].rstrip() + ">"))
-        by_row: dict[int, dict[int, tuple[object, int | None, str]]] = {}
+        by_row: dict[int, dict[int, tuple[object, str]]] = {}
         for (r, c), v in ed.cells.items():
-            by_row.setdefault(r, {})[c] = (v, None, "value")
+            by_row.setdefault(r, {})[c] = (v, "value")
         for (r, c), v in ed.headers.items():
-            by_row.setdefault(r, {})[c] = (v, None, "header")
+            by_row.setdefault(r, {})[c] = (v, "header")
         dropped: set[str] = set()
         rx_row = re.compile(r"<%srow\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</%srow>)"
                             % (re.escape(p), re.escape(p)), re.S)
         r = 0
-        remaining = dict(by_row)
-        pos = sd_inner[0]
+        pending = sorted(by_row)  # rows to write, in order: one pass over the sheet's rows
+        i = 0
         for m in rx_row.finditer(text, sd_inner[0], sd_inner[1]):
             r_attr = _attr(m.group(0)[:m.group(0).find(">") + 1], "r")
             r = int(r_attr) if r_attr else r + 1
-            for nr in sorted(k for k in remaining if k < r):
-                edits.append((m.start(), m.start(), self._new_row(p, nr, remaining.pop(nr), ed, dropped)))
-            if r in remaining:
-                edits.append((m.start(), m.end(), self._patch_row(p, text, m, r, remaining.pop(r), ed, dropped)))
-            pos = m.end()
-        for nr in sorted(remaining):
-            edits.append((sd_inner[1], sd_inner[1], self._new_row(p, nr, remaining[nr], ed, dropped)))
+            while i < len(pending) and pending[i] < r:
+                edits.append((m.start(), m.start(), self._new_row(p, pending[i], by_row[pending[i]], ed, dropped)))
+                i += 1
+            if i < len(pending) and pending[i] == r:
+                edits.append((m.start(), m.end(), self._patch_row(p, m, r, by_row[r], ed, dropped)))
+                i += 1
+        for nr in pending[i:]:
+            edits.append((sd_inner[1], sd_inner[1], self._new_row(p, nr, by_row[nr], ed, dropped)))
         # dimension: grows only when the tool's cells lie outside it
-        written = [(r, c) for r, cols in by_row.items() for c, (v, _, _) in cols.items() if v is not None]
+        written = [(r, c) for r, cols in by_row.items() for c, (v, _) in cols.items() if v is not None]
         dim = re.compile(r"<%sdimension\b[^>]*>" % re.escape(p)).search(text, start, sd.start())
         if dim is not None and written:
             ref = _attr(dim.group(0), "ref") or "A1"
@@ -721,10 +737,10 @@ class PackageBook:
 
     def _new_row(self, p, r, cols, ed, dropped) -> str:
         cells = "".join(self._cell_xml(p, r, c, v, kind, None, ed.formats.get(c) if kind == "value" else None)
-                        for c, (v, _, kind) in sorted(cols.items()))
+                        for c, (v, kind) in sorted(cols.items()))
         return f'<{p}row r="{r}">{cells}</{p}row>' if cells else ""
 
-    def _patch_row(self, p, text, m, r, cols, ed, dropped) -> str:
+    def _patch_row(self, p, m, r, cols, ed, dropped) -> str:
         whole = m.group(0)
         head_end = whole.find(">") + 1
         head = whole[:head_end]
@@ -743,11 +759,11 @@ class PackageBook:
             ref = _attr(tag, "r")
             c = _ref(ref)[1] if ref else c + 1
             for nc in sorted(k for k in todo if k < c):
-                v, _, kind = todo.pop(nc)
+                v, kind = todo.pop(nc)
                 edits.append((cm.start(), cm.start(),
                               self._cell_xml(p, r, nc, v, kind, None, ed.formats.get(nc) if kind == "value" else None)))
             if c in todo:
-                v, _, kind = todo.pop(c)
+                v, kind = todo.pop(c)
                 s = _attr(tag, "s")
                 if cm.group(2) and re.search(r"<%sf\b" % re.escape(p), cm.group(2)):
                     dropped.add(a1(r, c))
@@ -758,7 +774,7 @@ class PackageBook:
             ext = re.search(r"<%sextLst\b" % re.escape(p), inner)
             at = ext.start() if ext else len(inner)
             for nc in sorted(todo):
-                v, _, kind = todo[nc]
+                v, kind = todo[nc]
                 edits.append((at, at, self._cell_xml(p, r, nc, v, kind, None,
                                                      ed.formats.get(nc) if kind == "value" else None)))
         spans = _attr(head, "spans")

@@ -136,6 +136,26 @@ class LiveBook:
                 fc.Font.Color = _bgr(fg)
                 fc.StopIfTrue = severity == "エラー"
 
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped names (Excel lists a sheet's own names as ``Sheet!name``), refers-to without ``=``."""
+        out = {}
+        for n in self.book.names:
+            name = n.name
+            if "!" not in name:
+                out[name] = (n.refers_to or "").lstrip("=")
+        return out
+
+    def set_defined_names(self, names) -> None:
+        """Add or replace hidden workbook-scoped names (None deletes): one add and one Visible per name."""
+        existing = {n.lower() for n in self.defined_names()}
+        for name, text in names.items():
+            if text is None:
+                if name.lower() in existing:
+                    self.book.names[name].delete()
+                continue
+            n = self.book.names.add(name, "=" + text)
+            n.api.Visible = False
+
 
 class _unprotected:
     """Lift the KPI sheet's protection while the tool writes its own cells, then put it back as it was."""
