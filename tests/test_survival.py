@@ -230,6 +230,65 @@ def test_recalculated_workbook_opens_in_libreoffice(case, corpus_dir, run, tmp_p
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# the Open XML schema check (openxml-audit: the Open XML SDK's schema and semantic rules, the same data the
+# project's customUI XSD is built from): recalc adds no error to what the clerk's file already had
+
+SCHEMA = RENDER + [c for c in CASES if c.name in (
+    "prefixed_sheet", "prefixed_workbook_styles", "excel_namespaces_spans", "no_computed_headers",
+    "clerk_cf_same_range_same_block", "validation_x14", "formula_in_owned_cell", "cached_formulas_calc_chain",
+    "rows_and_cells_without_refs", "slicer", "pivot_table")]
+
+
+def _schema_errors(validator, path) -> set[tuple[str, str, str]]:
+    return {(e.part_uri, e.path, e.description) for e in validator.validate(path).errors
+            if e.severity.name == "ERROR"}
+
+
+@pytest.mark.parametrize("case", SCHEMA, ids=[c.name for c in SCHEMA])
+def test_recalculated_workbook_adds_no_schema_error(case, corpus_dir, run, tmp_path):
+    audit = pytest.importorskip("openxml_audit", reason="pip install openxml-audit (extra: test)")
+    validator = audit.OpenXmlValidator()
+    original = _build(case, corpus_dir)
+    work = tmp_path / case.filename()
+    shutil.copy(original, work)
+    assert run("recalc", work).exit_code in (0, 1)
+    assert _schema_errors(validator, work) - _schema_errors(validator, original) == set()
+
+
+def _spoiled(result: Path, tmp_path: Path, part: str, old: bytes, new: bytes) -> Path:
+    parts = _parts(result)
+    assert old in parts[part]
+    parts[part] = parts[part].replace(old, new, 1)
+    out = tmp_path / ("spoiled-" + result.name)
+    with zipfile.ZipFile(out, "w") as z:
+        for n, d in parts.items():
+            z.writestr(n, d)
+    return out
+
+
+@pytest.mark.parametrize("case, part, old, new", [
+    ("rich_text_inline", "xl/worksheets/sheet2.xml", b"<r><rPr><b/>", b"<r><rPr>"),
+    ("furigana", "xl/worksheets/sheet2.xml", "アキヨシ".encode(), b"x"),
+    ("clerk_cf_same_range_same_block", "xl/worksheets/sheet2.xml", b'operator="lessThan"', b'operator="greaterThan"'),
+    ("cached_formulas_calc_chain", "xl/worksheets/sheet2.xml", b"<v>382</v>", b""),
+    ("printer_settings", "xl/printerSettings/printerSettings1.bin", bytes(range(8)), bytes(8)),
+    ("defined_names_openpyxl", "xl/workbook.xml", "目標値".encode(), "目標".encode()),
+    ("custom_views", "xl/workbook.xml", b"<customWorkbookViews>", b"<customWorkbookViews><!-- -->"),
+], ids=lambda x: x if isinstance(x, str) and not x.startswith("xl/") else None)
+def test_the_survival_check_catches_a_loss(case, part, old, new, corpus_dir, run, tmp_path):
+    """The check above can fail: the same loss planted in a good result is caught."""
+    work = tmp_path / BY_NAME[case].filename()
+    shutil.copy(_build(BY_NAME[case], corpus_dir), work)
+    assert run("recalc", work).exit_code in (0, 1)
+    _check_survival(_build(BY_NAME[case], corpus_dir), work)
+    with pytest.raises(AssertionError):
+        _check_survival(_build(BY_NAME[case], corpus_dir), _spoiled(work, tmp_path, part, old, new))
+
+
+BY_NAME = {c.name: c for c in CASES}
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # element order of the parts the tool writes (CT_Worksheet, CT_Workbook, CT_Stylesheet, CT_Row, CT_Cell)
 
 SHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",

@@ -174,9 +174,19 @@ def _col_index(letters: str) -> int:
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
+_COLUMNS: dict[str, int] = {}
+_R_ATTR = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})""")
+_S_ATTR = re.compile(r"""\ss\s*=\s*["'](\d+)""")
+
+
 def _ref(ref: str) -> tuple[int, int]:
+    """(row, column) of an A1 reference such as ``AB12`` or ``$AB$12``."""
     m = _REF.match(ref)
-    return int(m.group(2)), _col_index(m.group(1))
+    letters = m.group(1)
+    c = _COLUMNS.get(letters)
+    if c is None:
+        c = _COLUMNS[letters] = _col_index(letters)
+    return int(m.group(2)), c
 
 
 def _part_path(base: str, target: str) -> str:
@@ -458,6 +468,9 @@ class PackageBook:
         self._styles: Styles | None = None
         self._facts = None
         self._shared: list[str] | None = None
+        self._blocks: dict[str, tuple[list[list], set]] = {}
+        self._regex_cache: dict[str, tuple] = {}
+        self._style_cache: dict[tuple, int | None] = {}
         self._edits: dict[str, _SheetEdits] = {}
         self._plans: list[tuple[object, str | None]] = []
         self._names: dict[str, str | None] = {}
@@ -517,7 +530,9 @@ class PackageBook:
     def read_block(self, sheet):
         """All values from A1 to the last row and column holding something (whitespace-only text at the end
         counts as nothing), and the numeric cells shown as %.  Formulas give their cached results."""
-        return self._read_block(self._read(self._sheet(sheet).part))
+        if sheet not in self._blocks:  # the package never changes under us: each sheet is parsed once
+            self._blocks[sheet] = self._read_block(self._read(self._sheet(sheet).part))
+        return self._blocks[sheet]
 
     def _read_block(self, data: bytes):
         if self._facts is None:
@@ -707,20 +722,19 @@ class PackageBook:
             edits.extend(self._highlight_edits(text, p, sd_end, end, ed.highlights))
         return _encode(_splice(text, edits), encoding), dropped
 
+    def _cell_regexes(self, p):
+        if p not in self._regex_cache:
+            self._regex_cache[p] = (
+                re.compile(r"<%sc\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</%sc>)" % (re.escape(p), re.escape(p)),
+                           re.S),
+                re.compile(r"<%sf\b" % re.escape(p)))
+        return self._regex_cache[p]
+
     def _cell_xml(self, p, r, c, value, kind, old_style: int | None, fmt: str | None) -> str:
-        st = self.styles
-        s = old_style
-        if kind == "header":
-            font = st.add("fonts", _el('<font><b val="1"/><sz val="10"/><name val="游ゴシック"/></font>'))
-            fill = st.add("fills", _el('<fill><patternFill patternType="solid"><fgColor rgb="00BFBFBF"/>'
-                                       '<bgColor rgb="00BFBFBF"/></patternFill></fill>'))
-            s = st.xf(old_style or 0, fontId=font, fillId=fill, applyFont=1, applyFill=1)
-        elif fmt is not None:
-            base = old_style or 0
-            xfs = st.lists["cellXfs"]
-            cur = st.format_code(int(xfs[base].get("numFmtId") or 0)) if base < len(xfs) else None
-            if cur != fmt:
-                s = st.xf(base, numFmtId=st.numfmt(fmt), applyNumberFormat=1)
+        key = (kind, old_style, fmt)
+        if key not in self._style_cache:
+            self._style_cache[key] = self._owned_style(kind, old_style, fmt)
+        s = self._style_cache[key]
         ref = a1(r, c)
         sa = f' s="{s}"' if s else ""
         if value is None:
@@ -735,6 +749,24 @@ class PackageBook:
         space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
         return f'<{p}c r="{ref}"{sa} t="inlineStr"><{p}is><{p}t{space}>{_text_xml(text)}</{p}t></{p}is></{p}c>'
 
+    def _owned_style(self, kind, old_style: int | None, fmt: str | None) -> int | None:
+        """The style index of a cell the tool writes: its own look kept, the header look or the column's number
+        format applied (an equal entry is reused, otherwise one is appended)."""
+        st = self.styles
+        s = old_style
+        if kind == "header":
+            font = st.add("fonts", _el('<font><b val="1"/><sz val="10"/><name val="游ゴシック"/></font>'))
+            fill = st.add("fills", _el('<fill><patternFill patternType="solid"><fgColor rgb="00BFBFBF"/>'
+                                       '<bgColor rgb="00BFBFBF"/></patternFill></fill>'))
+            s = st.xf(old_style or 0, fontId=font, fillId=fill, applyFont=1, applyFill=1)
+        elif fmt is not None:
+            base = old_style or 0
+            xfs = st.lists["cellXfs"]
+            cur = st.format_code(int(xfs[base].get("numFmtId") or 0)) if base < len(xfs) else None
+            if cur != fmt:
+                s = st.xf(base, numFmtId=st.numfmt(fmt), applyNumberFormat=1)
+        return s
+
     def _new_row(self, p, r, cols, ed, dropped) -> str:
         cells = "".join(self._cell_xml(p, r, c, v, kind, None, ed.formats.get(c) if kind == "value" else None)
                         for c, (v, kind) in sorted(cols.items()))
@@ -742,34 +774,37 @@ class PackageBook:
 
     def _patch_row(self, p, m, r, cols, ed, dropped) -> str:
         whole = m.group(0)
-        head_end = whole.find(">") + 1
-        head = whole[:head_end]
+        head = whole[:whole.find(">") + 1]
         if m.group(2) is None:  # <row .../>
             head = head[:-2].rstrip() + ">"
             inner = ""
         else:
             inner = m.group(2)
-        rx_c = re.compile(r"<%sc\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(?:/>|>(.*?)</%sc>)"
-                          % (re.escape(p), re.escape(p)), re.S)
+        rx_c, rx_f = self._cell_regexes(p)
         edits = []
         c = 0
         todo = dict(cols)
+        first_todo = min(todo)
         for cm in rx_c.finditer(inner):
-            tag = cm.group(0)[:cm.group(0).find(">") + 1]
-            ref = _attr(tag, "r")
-            c = _ref(ref)[1] if ref else c + 1
+            ref = _R_ATTR.search(cm.group(1))
+            c = _ref(ref.group(1) + "1")[1] if ref else c + 1
+            if c < first_todo:
+                continue
             for nc in sorted(k for k in todo if k < c):
                 v, kind = todo.pop(nc)
                 edits.append((cm.start(), cm.start(),
                               self._cell_xml(p, r, nc, v, kind, None, ed.formats.get(nc) if kind == "value" else None)))
             if c in todo:
                 v, kind = todo.pop(c)
-                s = _attr(tag, "s")
-                if cm.group(2) and re.search(r"<%sf\b" % re.escape(p), cm.group(2)):
+                s = _S_ATTR.search(cm.group(1))
+                if cm.group(2) and rx_f.search(cm.group(2)):
                     dropped.add(a1(r, c))
                 edits.append((cm.start(), cm.end(), self._cell_xml(
-                    p, r, c, v, kind, int(s) if s and s.isdigit() else None,
+                    p, r, c, v, kind, int(s.group(1)) if s else None,
                     ed.formats.get(c) if kind == "value" else None)))
+            if not todo:
+                break
+            first_todo = min(todo)
         if todo:
             ext = re.search(r"<%sextLst\b" % re.escape(p), inner)
             at = ext.start() if ext else len(inner)
