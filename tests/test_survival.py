@@ -144,6 +144,7 @@ def _check_survival(original: Path, result: Path):
     old_sheets = [_c14n(e) for e in old_wb.iter(M + "sheet")]
     new_sheets = [_c14n(e) for e in new_wb.iter(M + "sheet")]
     assert all(s in new_sheets for s in old_sheets if not any(n.encode() in s for n in layout.OWNED_SHEETS))
+    assert _active_sheet(old_wb) == _active_sheet(new_wb), "another sheet became the active one"
     names_old, names_new = _names(old_wb), _names(new_wb)
     for key in names_old:
         if key[1] in layout.OWNED_SHEETS:
@@ -163,6 +164,12 @@ def _check_survival(original: Path, result: Path):
         new_items = {_c14n(e) for e in _xml(after[name])}
         for e in _xml(before[name]):
             assert _c14n(e) in new_items or b"calcChain" in _c14n(e), f"{name}: {_c14n(e)!r} lost"
+
+
+def _active_sheet(wb) -> str:
+    view = wb.find(f"{M}bookViews/{M}workbookView")
+    tab = int(view.get("activeTab") or 0) if view is not None else 0
+    return [e.get("name") for e in wb.iter(M + "sheet")][tab]
 
 
 def _names(wb) -> set[tuple]:
