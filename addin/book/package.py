@@ -520,6 +520,8 @@ class PackageBook:
     def _sheet(self, name: str) -> _Sheet:
         for s in self.sheets:
             if s.name == name:
+                if s.part is None or s.part not in self.names:
+                    raise WorkbookError(f"「{self.label}」のシート「{name}」の中身がありません。ファイルが壊れています。")
                 return s
         raise WorkbookError(f"シート「{name}」が見つかりません。")
 
@@ -581,7 +583,11 @@ class PackageBook:
                         elif t == "s":
                             if shared is None:
                                 shared = self._shared_strings()
-                            value = shared[int(v)]
+                            try:
+                                value = shared[int(v)]
+                            except (IndexError, ValueError) as e:
+                                raise WorkbookError(f"「{self.label}」の文字列の表が壊れています（{ref or ''}）。"
+                                                    "Excelで開いて保存し直してください。") from e
                         elif t == "b":
                             value = bool(int(v))
                         elif t == "d":
@@ -940,6 +946,7 @@ class PackageBook:
                 return f'<hyperlink ref="{_esc_attr(ref)}" location="{_esc_attr(target[1:])}"/>'
             return ""
         xml = re.sub(r"<hyperlink\b[^>]*/>", link, xml)
+        xml = xml.replace(' tabSelected="1"', "")  # only the clerk's active sheet is selected
         return xml.replace("<hyperlinks></hyperlinks>", "")
 
     def _drop_calc_chain(self, calc_drop, parts, removed, wb):
