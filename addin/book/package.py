@@ -544,25 +544,26 @@ class PackageBook:
         rows: dict[int, dict[int, object]] = {}
         percent: set[tuple[int, int]] = set()
         r, c = 0, 0
+        row_no, in_row = 0, False  # the last row finished; whether a cell of the current row was seen
         try:
-            for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=(_ROW, _C),
-                                             resolve_entities=False, no_network=True, huge_tree=False):
+            for _, el in etree.iterparse(io.BytesIO(data), events=("end",), tag=(_ROW, _C),
+                                         resolve_entities=False, no_network=True, huge_tree=False):
                 if el.tag == _ROW:
-                    if event == "start":
-                        r = int(el.get("r") or r + 1)
-                        c = 0
-                    else:
-                        el.clear()
-                        while el.getprevious() is not None:
-                            del el.getparent()[0]
-                    continue
-                if event == "start":
+                    rr = el.get("r")
+                    row_no = int(rr) if rr else (r if in_row else row_no + 1)
+                    in_row = False
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
                     continue
                 ref = el.get("r")
                 if ref:
                     r, c = _ref(ref)
                 else:
+                    if not in_row:  # the first cell of a row, and it has no reference: count from the row
+                        r, c = int(el.getparent().get("r") or row_no + 1), 0
                     c += 1
+                in_row = True
                 t = el.get("t", "n")
                 s = int(el.get("s") or 0)
                 f = el.find(_F)
