@@ -247,10 +247,11 @@ class FileBook:
 
 
 def set_defined_names(wb, names) -> None:
-    """Hidden, workbook-scoped defined names (the tool's ownership markers); None deletes a name."""
+    """Hidden, workbook-scoped defined names (the tool's ownership markers); None deletes a name.  Names are
+    compared without case, as Excel does."""
     from openpyxl.workbook.defined_name import DefinedName
     for name, ref in names.items():
-        if ref is None:
-            wb.defined_names.pop(name, None)
-        else:
+        for old in [n for n in wb.defined_names if n.lower() == name.lower()]:
+            del wb.defined_names[old]
+        if ref is not None:
             wb.defined_names[name] = DefinedName(name, attr_text=ref, hidden=True)
