@@ -4,7 +4,6 @@ openpyxl (the command line) and xlwings (the ribbon, on the stand-in of Excel's 
 hides the rows the file hides and answers SpecialCells/Areas as Excel does)."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from openpyxl import load_workbook
