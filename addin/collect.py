@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .core import collect as C
 from .core import layout
+from .core import narrative as N
 from .core.findings import ERROR, Finding
 from .core.model import Settings
 from .core.table import read_kpis, read_settings
@@ -19,6 +20,7 @@ from .errors import KpiError
 # settings copied into the department files (the validator needs the years; the scheme stays at home)
 _SETTINGS_SENT = ("municipality", "plan_name", "plan_start", "plan_end", "evaluation_year", "baseline_label")
 DEADLINE_LABEL = "回答期限"   # optional row of the 設定 sheet, read by the ribbon's split
+_MEASURE_WIDTHS = {key: width for key, _, width, _ in N.COLUMNS}   # the 施策 columns as wide as in the template
 
 
 @dataclass
@@ -55,7 +57,7 @@ def read_master(book) -> Master:
     if settings.evaluation_year not in geometry.get("actual_columns", {}):
         raise KpiError(f"シート「{layout.SHEET_KPI}」に評価年度の実績値の列（{layout.actual_header(settings.evaluation_year)}）"
                        "がありません。見出しがこの名前の列を追加してください。")
-    measures = book.read_block(C.SHEET_MEASURES)[0] if C.SHEET_MEASURES in names else None
+    measures = book.read_block(N.SHEET_MEASURES)[0] if N.SHEET_MEASURES in names else None
     return Master(settings, sblock, block, percent, kpis, geometry, measures, findings)
 
 
@@ -124,8 +126,7 @@ def split_book(book, out_dir, deadline: str | None = None, force: bool = False,
                 result.counts[dept] = len(mine)
             else:
                 result.measures[dept] = len(mine)
-                t["widths"] = {c: 40 if h in C.MEASURE_TEXTS + ("説明",) else 24 if h in ("名称", "施策名") else 10
-                               for c, h in enumerate(t["headers"], start=1)}
+                t["widths"] = {c: _MEASURE_WIDTHS.get(N.column_key(h), 10) for c, h in enumerate(t["headers"], start=1)}
             dept_tables.append(t)
             ident_tables.extend(meta)
         identity = dict(ident, format=C.FORMAT, department=dept, created=created.isoformat(),
@@ -172,8 +173,8 @@ def instructions(m: Master, dept: str, deadline: str | None, sheets: list[str]) 
         ("input", f"シート「{layout.SHEET_KPI}」の黄色のセルだけに入力します: 「{layout.actual_header(m.eval_year)}」の列に"
                   f"{era}（{m.eval_year}年度）の実績値、必要なら「備考」に補足。"),
     ]
-    if C.SHEET_MEASURES in sheets:
-        lines.append(("input", f"シート「{C.SHEET_MEASURES}」の黄色のセル（{'・'.join(C.MEASURE_TEXTS)}）に、担当する具体的施策の"
+    if N.SHEET_MEASURES in sheets:
+        lines.append(("input", f"シート「{N.SHEET_MEASURES}」の黄色のセル（{'・'.join(C.MEASURE_TEXTS)}）に、担当する具体的施策の"
                                "取組状況を文章で入力します（セル内の改行は Alt＋Enter）。"))
     lines += [
         ("text", "基準値・前年度までの実績値・目標値などは参考として表示しています（変更できません）。"),
@@ -225,14 +226,8 @@ def _master_tables(m: Master) -> dict[str, C.MasterTable]:
     if m.measures_block is not None:
         mt = C.measures_table(m.measures_block)
         if mt is not None:
-            by_code = {}
-            hdr = m.measures_block[mt.header_row - 1]
-            code_c = C._col_of(hdr, C.MEASURE_CODE_HEADERS)
-            for r in range(mt.header_row + 1, len(m.measures_block) + 1):
-                code = C._text(C._cell(m.measures_block, r, code_c))
-                if code:
-                    by_code[f"施策:{code}"] = r
-            out[C.SHEET_MEASURES] = C.MasterTable(C.SHEET_MEASURES, m.measures_block, mt.header_row, by_code)
+            by_code = {C.measure_key(item.code): item.row for item in C.measure_items(m.measures_block)}
+            out[N.SHEET_MEASURES] = C.MasterTable(N.SHEET_MEASURES, m.measures_block, mt.header_row, by_code)
     return out
 
 

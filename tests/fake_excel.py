@@ -20,7 +20,11 @@ Worksheets, Worksheet, Range, FormatConditions) that answer the way Excel's COM 
 - ``Range.Formula`` gives a formula cell's formula and a constant as its text; a string assigned to
   ``Range.Value`` is taken as typed: ``=...`` is a formula, a leading apostrophe makes the rest text, a number,
   percentage, date (1/2, 2024/7/10) or TRUE/FALSE typed as text becomes that value;
-  ``Range("E5,E7:E9")`` is a multi-area range.
+  ``Range("E5,E7:E9")`` is a multi-area range, its ``Areas`` the areas in order;
+- rows hidden in the file (by hand or in a collapsed outline group) are hidden: ``Range.Rows``/``Columns`` are
+  ranges (``Count``, ``Item(i)``), ``EntireRow.Hidden`` is True, False or None (mixed) and can be set,
+  ``SpecialCells(xlCellTypeVisible)`` gives the visible cells as one area per run of visible rows and raises
+  "No cells were found." when there are none (on a single cell it looks at the whole used range, as Excel does).
 
 Every COM member touched (property get or set, method) counts once in ``Excel.calls``: that is the number of
 round trips to Excel.  What Excel would compute (formulas) the stand-in cannot: a formula cell holds its cached
@@ -47,6 +51,8 @@ from addin.core.cells import com_error_code
 DISP_E_UNKNOWNNAME = -2147352570
 DISP_E_EXCEPTION = -2147352567
 DISPID_VALUE = 6  # Range.Value in Excel's type library
+XL_CELL_TYPE_VISIBLE = 12
+MAX_ROW, MAX_COL = 1048576, 16384
 
 
 # ---------------------------------------------------------------------------------------------- pywin32
@@ -154,17 +160,23 @@ class Com(CDispatch):
 
     def __getattribute__(self, name):
         if "A" <= name[0] <= "Z":
-            object.__getattribute__(self, "_excel").calls.append(f"{type(self).__name__}.{name}")
+            object.__getattribute__(self, "_excel").calls.append(f"{_com_type(self)}.{name}")
         return object.__getattribute__(self, name)
 
     def __setattr__(self, name, value):
         if name[:1].isupper():
-            self._excel.calls.append(f"{type(self).__name__}.{name}=")
+            self._excel.calls.append(f"{_com_type(self)}.{name}=")
         object.__setattr__(self, name, value)
 
     @property
     def _oleobj_(self):
         return OleObject(self)
+
+
+def _com_type(obj) -> str:
+    """The Excel type an object stands for (a multi-area range and a range's Rows are Ranges in Excel)."""
+    cls = type(obj)
+    return cls.__dict__.get("COM_TYPE") or getattr(cls, "COM_TYPE", None) or cls.__name__
 
 
 class OleObject:
@@ -275,7 +287,7 @@ class Workbook(Com):
         if path is not None:
             formulas = load_workbook(path, read_only=True)
             cached = None
-            protections = _sheet_protections(path)
+            protections, hidden = _sheet_xml_facts(path)
             for ws in formulas.worksheets:
                 sheet = Worksheet.new(wb, ws.title)
                 for r, row in enumerate(ws.iter_rows(), start=1):
@@ -294,6 +306,7 @@ class Workbook(Com):
                         if fmt != "General":
                             sheet.formats[(r, c)] = fmt
                 sheet._set_protection(protections.get(ws.title))
+                sheet.hidden_rows.update(hidden.get(ws.title, ()))
                 wb.sheets.append(sheet)
             for name, dn in formulas.defined_names.items():
                 if dn.attr_text and dn.localSheetId is None:
@@ -463,6 +476,7 @@ class Worksheet(Com):
     def new(cls, book, name):
         sheet = cls.__new__(cls)
         for k, v in dict(_excel=book._excel, book=book, _name=name, cells={}, formats={}, formulas={}, conditions=[],
+                         hidden_rows=set(),
                          protected=False, password=None, protection_flags={}, protect_calls=[],
                          EnableSelection=0, ProtectDrawingObjects=False, ProtectScenarios=False,
                          ProtectionMode=False).items():
@@ -521,6 +535,9 @@ class Worksheet(Com):
 
     @property
     def UsedRange(self):
+        return self._used()
+
+    def _used(self):
         keys = list(self.cells) + list(self.formats)
         if not keys:
             return Range(self, (1, 1), (1, 1))
@@ -530,7 +547,7 @@ class Worksheet(Com):
     @property
     def Cells(self):
         """All cells; called with (row, col) it is one cell (the Range's default member, Item)."""
-        return Range(self, (1, 1), (1048576, 16384))
+        return Range(self, (1, 1), (MAX_ROW, MAX_COL))
 
     def Range(self, a, b=None):
         if b is not None:
@@ -539,7 +556,7 @@ class Worksheet(Com):
         if "," in str(a):
             if len(str(a)) > 255:
                 raise _excel_error("Method 'Range' of object '_Worksheet' failed")
-            return Areas(self, [self.Range(part) for part in str(a).split(",")])
+            return MultiRange(self, [self.Range(part) for part in str(a).split(",")])
         first, _, last = str(a).replace("$", "").partition(":")
         return Range(self, _addr(first), _addr(last or first))
 
@@ -565,6 +582,7 @@ class Worksheet(Com):
         new.cells.update(self.cells)
         new.formats.update(self.formats)
         new.formulas.update(self.formulas)
+        new.hidden_rows.update(self.hidden_rows)
         idx = target_book.sheets.index(After) + 1 if After is not None else target_book.sheets.index(Before)
         target_book.sheets.insert(idx, new)
 
@@ -572,10 +590,11 @@ class Worksheet(Com):
         return dict(self.cells)
 
 
-def _sheet_protections(path: Path) -> dict[str, dict]:
-    """Sheet title → attributes of its <sheetProtection> element, read from the package."""
+def _sheet_xml_facts(path: Path) -> tuple[dict[str, dict], dict[str, set[int]]]:
+    """Sheet title → attributes of its <sheetProtection> element, and sheet title → its hidden rows
+    (``<row r="7" hidden="1">``: hidden by hand or inside a collapsed outline group), read from the package."""
     import zipfile
-    out = {}
+    out, hidden = {}, {}
     with zipfile.ZipFile(path) as z:
         wbxml = z.read("xl/workbook.xml").decode("utf-8")
         rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
@@ -584,11 +603,18 @@ def _sheet_protections(path: Path) -> dict[str, dict]:
         for name, rid in re.findall(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', wbxml):
             part = targets[rid].lstrip("/")
             part = part if part.startswith("xl/") else "xl/" + part
-            m = re.search(r"<sheetProtection\b([^>]*)/?>", z.read(part).decode("utf-8"))
+            from html import unescape
+            xml = z.read(part).decode("utf-8")
+            m = re.search(r"<sheetProtection\b([^>]*)/?>", xml)
             if m:
-                from html import unescape
                 out[unescape(name)] = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-    return out
+            rows = set()
+            for attrs in re.findall(r"<row\b([^>]*)>", xml):
+                a = dict(re.findall(r'(\w+)="([^"]*)"', attrs))
+                if a.get("hidden") in ("1", "true") and "r" in a:
+                    rows.add(int(a["r"]))
+            hidden[unescape(name)] = rows
+    return out, hidden
 
 
 class ErrorValue(str):
@@ -688,11 +714,65 @@ class Range(Com):
 
     @property
     def Rows(self):
-        return _Count(self._excel, self.last[0] - self.first[0] + 1)
+        return Lines(self, "rows")
 
     @property
     def Columns(self):
-        return _Count(self._excel, self.last[1] - self.first[1] + 1)
+        return Lines(self, "columns")
+
+    @property
+    def EntireRow(self):
+        return self._entire_row()
+
+    def _entire_row(self):
+        return Range(self.sheet, (self.first[0], 1), (self.last[0], MAX_COL))
+
+    @property
+    def Hidden(self):
+        """True when every row of the range is hidden, False when none is, None when mixed (Excel's Null); the
+        range must be entire rows (columns are never hidden in the stand-in)."""
+        if (self.first[1], self.last[1]) == (1, MAX_COL):
+            states = {r in self.sheet.hidden_rows for r in range(self.first[0], self.last[0] + 1)}
+            return states.pop() if len(states) == 1 else None
+        if (self.first[0], self.last[0]) == (1, MAX_ROW):
+            return False
+        raise _excel_error("Unable to get the Hidden property of the Range class")
+
+    @Hidden.setter
+    def Hidden(self, hide):
+        self._set_hidden(hide)
+
+    def _set_hidden(self, hide):
+        if (self.first[1], self.last[1]) != (1, MAX_COL):
+            raise _excel_error("Unable to set the Hidden property of the Range class")
+        rows = set(range(self.first[0], self.last[0] + 1))
+        if hide:
+            self.sheet.hidden_rows.update(rows)
+        else:
+            self.sheet.hidden_rows.difference_update(rows)
+
+    @property
+    def Areas(self):
+        return Areas(self._excel, [self])
+
+    def SpecialCells(self, Type, Value=None):
+        """Only xlCellTypeVisible (12): the visible cells, one area per run of visible rows."""
+        if Type != XL_CELL_TYPE_VISIBLE:
+            raise NotImplementedError(f"SpecialCells({Type}) is not modelled by the stand-in")
+        # Excel: SpecialCells on a single cell works on the sheet's used range
+        rng = self.sheet._used() if self.first == self.last else self
+        (r1, c1), (r2, c2) = rng.first, rng.last
+        areas, start = [], None
+        for r in range(r1, r2 + 2):
+            shown = r <= r2 and r not in self.sheet.hidden_rows
+            if shown and start is None:
+                start = r
+            elif not shown and start is not None:
+                areas.append(Range(self.sheet, (start, c1), (r - 1, c2)))
+                start = None
+        if not areas:
+            raise _excel_error("No cells were found.")
+        return areas[0] if len(areas) == 1 else MultiRange(self.sheet, areas)
 
     @property
     def Count(self):
@@ -700,6 +780,9 @@ class Range(Com):
 
     @property
     def Address(self):
+        return self._address()
+
+    def _address(self):
         (r1, c1), (r2, c2) = self.first, self.last
         return f"${get_column_letter(c1)}${r1}:${get_column_letter(c2)}${r2}"
 
@@ -853,8 +936,11 @@ def _formula_text(v) -> str:
     return str(v)
 
 
-class Areas(Com):
-    """A multi-area range (``Range("E5,E7:E9")``): a format applies to every area."""
+class MultiRange(Com):
+    """A multi-area range (``Range("E5,E7:E9")``, or the visible cells from SpecialCells): a format applies to
+    every area; Row, Column, Rows and Columns are those of the first area, as in Excel."""
+
+    COM_TYPE = "Range"
 
     def __init__(self, sheet, areas):
         object.__setattr__(self, "_excel", sheet._excel)
@@ -864,6 +950,30 @@ class Areas(Com):
     @property
     def Count(self):
         return sum(a.Count for a in self.areas)
+
+    @property
+    def Areas(self):
+        return Areas(self._excel, self.areas)
+
+    @property
+    def Row(self):
+        return self.areas[0].first[0]
+
+    @property
+    def Column(self):
+        return self.areas[0].first[1]
+
+    @property
+    def Rows(self):
+        return Lines(self.areas[0], "rows")
+
+    @property
+    def Columns(self):
+        return Lines(self.areas[0], "columns")
+
+    @property
+    def Address(self):
+        return ",".join(a._address() for a in self.areas)
 
     @property
     def NumberFormat(self):
@@ -910,10 +1020,69 @@ def _xml_data(v, fmt):
     return "String", str(v)
 
 
-class _Count(Com):
-    def __init__(self, excel, n):
+class Areas(Com):
+    """Range.Areas: the areas of a range, in order (``Count``, ``Item(i)``, 1-based)."""
+
+    def __init__(self, excel, areas):
         object.__setattr__(self, "_excel", excel)
-        object.__setattr__(self, "Count", n)
+        object.__setattr__(self, "areas", list(areas))
+
+    @property
+    def Count(self):
+        return len(self.areas)
+
+    def __call__(self, i):
+        if not 1 <= i <= len(self.areas):
+            raise _excel_error("The index into the specified collection is out of bounds.")
+        return self.areas[i - 1]
+
+    Item = __call__
+
+    def __iter__(self):
+        return iter(list(self.areas))
+
+
+class Lines(Com):
+    """Range.Rows / Range.Columns: the range seen as rows (or columns); ``Item(i)`` is its i-th row (column),
+    ``Hidden`` that of the entire rows."""
+
+    COM_TYPE = "Range"
+
+    def __init__(self, rng, kind):
+        object.__setattr__(self, "_excel", rng._excel)
+        object.__setattr__(self, "rng", rng)
+        object.__setattr__(self, "kind", kind)
+
+    @property
+    def Count(self):
+        (r1, c1), (r2, c2) = self.rng.first, self.rng.last
+        return r2 - r1 + 1 if self.kind == "rows" else c2 - c1 + 1
+
+    @property
+    def Row(self):
+        return self.rng.first[0]
+
+    @property
+    def Column(self):
+        return self.rng.first[1]
+
+    def __call__(self, i):
+        (r1, c1), (r2, c2) = self.rng.first, self.rng.last
+        if self.kind == "rows":
+            return Range(self.rng.sheet, (r1 + i - 1, c1), (r1 + i - 1, c2))
+        return Range(self.rng.sheet, (r1, c1 + i - 1), (r2, c1 + i - 1))
+
+    Item = __call__
+
+    @property
+    def Hidden(self):
+        return self.rng._entire_row().Hidden if self.kind == "rows" else False
+
+    @Hidden.setter
+    def Hidden(self, hide):
+        if self.kind != "rows":
+            raise NotImplementedError("hidden columns are not modelled by the stand-in")
+        self.rng._entire_row()._set_hidden(hide)
 
 
 # ---------------------------------------------------------------------------------------------- entry

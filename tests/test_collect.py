@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from addin.core import collect as C
 from addin.core.findings import ERROR
@@ -162,6 +163,11 @@ def test_split_reports_kpis_without_department_once(master, run, tmp_path):
     from addin.core.findings import CATALOGUE
     lines = [x for x in res.output.splitlines() if CATALOGUE["collect_no_department"].title in x]
     assert len(lines) == 1 and "2件" in lines[0] and "三洞入洞者数" in lines[0] and "{" not in lines[0]
+    # the sample's 施策 sheet: 2-1-3 had only that KPI, so no department answers its texts (said once, as a
+    # measure); 1-1-1 still goes to the department of its other KPIs
+    lines = [x for x in res.output.splitlines() if CATALOGUE["collect_measure_no_department"].title in x]
+    assert len(lines) == 1 and "施策!" in lines[0] and "1件" in lines[0] and "施策 2-1-3：KPIの担当課も空欄" in lines[0]
+    assert "1-1-1" in sent_measures(tmp_path / "out" / "照会_観光政策課_R4.xlsx")
     sent = set()
     for p in (tmp_path / "out").iterdir():
         sent |= set(kpi_rows(load_workbook(p)["KPI"]))
@@ -374,42 +380,76 @@ def test_merge_refuses_a_clerks_sheet_named_like_the_tools(master, split, run):
 
 
 # ------------------------------------------------------------------------------------------------ 施策
-NARRATIVE_HEADERS = ["区分", "番号", "名称", "担当課", "説明", "現状・取組内容", "評価", "課題", "方向性"]
+# The sample has the template's 施策 sheet (core.narrative: header in row 3, 区分・番号・名称・担当課・説明 and the
+# four yearly texts), with the texts of the published report and no 担当課 of its own on any row.
+YEARLY = ("現状・取組内容", "評価", "課題", "方向性")
 
 
-def add_measures_sheet(path: Path):
-    """A 施策 sheet as the report issue lays it out (header in row 3): two measures, one policy row."""
+def measure_departments(path=MASTER) -> dict[str, list[str]]:
+    """具体的施策番号 → the departments of its KPIs (KPI sheet)."""
+    ws = load_workbook(path)["KPI"]
+    h = headers(ws)
+    out: dict[str, list[str]] = {}
+    for r in kpi_rows(ws).values():
+        dept = ws.cell(r, h["担当課"]).value
+        if dept and dept not in out.setdefault(ws.cell(r, h["具体的施策"]).value, []):
+            out[ws.cell(r, h["具体的施策"]).value].append(dept)
+    return out
+
+
+def measure_sheet_rows(ws, header_row=3) -> dict[str, int]:
+    """番号 of the 具体的施策 rows → row."""
+    h = headers(ws, header_row)
+    return {ws.cell(r, h["番号"]).value: r for r in range(header_row + 1, ws.max_row + 1)
+            if ws.cell(r, h["区分"]).value == "具体的施策"}
+
+
+def sent_measures(path) -> list[str]:
+    """The 番号 of the 施策 rows in a department file (header in row 4), [] without a 施策 sheet."""
     wb = load_workbook(path)
-    ws = wb.create_sheet("施策")
-    ws["A1"] = "施策"
-    for c, h in enumerate(NARRATIVE_HEADERS, start=1):
-        ws.cell(3, c, h)
-    ws.append(["戦略方針", "1-1", "観光資源を活かした産業と雇用の創出", None, "方針の説明"])
-    ws.append(["具体的施策", "1-1-1", "DMOを核とする観光地域づくりの推進", None, "説明1"])
-    ws.append(["具体的施策", "1-2-2", "農林水産業の振興と担い手の育成", "農林課", "説明2"])
-    wb.save(path)
+    if "施策" not in wb.sheetnames:
+        return []
+    ws = wb["施策"]
+    return [ws.cell(r, headers(ws)["番号"]).value for r in range(5, ws.max_row + 1)]
 
 
 def test_measure_texts_go_out_and_come_back(master, run, tmp_path):
-    add_measures_sheet(master)
+    """A new year's 照会: the yearly texts of 1-1-1 and 1-1-2 are blank in the master; each department gets the
+    measures of its KPIs, writes into the yellow cells, and the merge puts exactly those texts back."""
+    wb = load_workbook(master)
+    ws = wb["施策"]
+    h, rows = headers(ws, 3), measure_sheet_rows(ws)
+    for code in ("1-1-1", "1-1-2"):
+        for text in YEARLY:
+            ws.cell(rows[code], h[text]).value = None
+    wb.save(master)
+    before = snapshot(master)
     out = tmp_path / "out"
     res = run("split", master, "--out", out)
     assert res.exit_code == 0, res.output
+    depts = measure_departments(master)
+    for dept in ("観光政策課", "農林課"):
+        expected = [c for c in rows if depts.get(c) == [dept]]
+        assert expected and sent_measures(out / f"照会_{dept}_R4.xlsx") == expected, dept
     reply = out / "照会_観光政策課_R4.xlsx"
     wb = load_workbook(reply)
     ws = wb["施策"]
-    h = headers(ws)
-    assert [ws.cell(r, h["番号"]).value for r in range(5, ws.max_row + 1)] == ["1-1-1"]
-    assert not ws.cell(5, h["課題"]).protection.locked and ws.cell(5, h["説明"]).protection.locked
-    ws.cell(5, h["現状・取組内容"]).value = "三洞入洞者数は回復傾向です。\n認定DMOを取得しました。"
-    ws.cell(5, h["課題"]).value = "観光コンセプトの策定"
+    dh = headers(ws)
+    assert ws.cell(5, dh["番号"]).value == "1-1-1"
+    assert all(not ws.cell(5, dh[t]).protection.locked for t in YEARLY)
+    assert ws.cell(5, dh["説明"]).protection.locked and ws.cell(5, dh["名称"]).protection.locked
+    ws.cell(5, dh["現状・取組内容"]).value = "三洞入洞者数は回復傾向です。\n認定DMOを取得しました。"
+    ws.cell(5, dh["課題"]).value = "観光コンセプトの策定"
     wb.save(reply)
-    assert "照会_農林課_R4.xlsx" in {p.name for p in out.iterdir()}
-    assert [r[1].value for r in load_workbook(out / "照会_農林課_R4.xlsx")["施策"].iter_rows(min_row=5)] == ["1-2-2"]
     assert run("merge", master, reply).exit_code == 0
+    after = snapshot(master)
+    r111 = rows["1-1-1"]
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed == {("施策", get_column_letter(h[t]) + str(r111)) for t in ("現状・取組内容", "課題")}
     ms = load_workbook(master)["施策"]
-    assert ms["F5"].value == "三洞入洞者数は回復傾向です。\n認定DMOを取得しました。" and ms["H5"].value == "観光コンセプトの策定"
-    assert ms["G5"].value is None and ms["F6"].value is None
+    assert ms.cell(r111, h["現状・取組内容"]).value == "三洞入洞者数は回復傾向です。\n認定DMOを取得しました。"
+    assert ms.cell(r111, h["課題"]).value == "観光コンセプトの策定"
+    assert ms.cell(r111, h["評価"]).value is None and ms.cell(rows["1-1-2"], h["現状・取組内容"]).value is None
 
 
 # ------------------------------------------------------------------------------------------------ sample
@@ -617,16 +657,26 @@ def test_split_refuses_a_deadline_it_cannot_read(master, run, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_measure_shared_by_two_departments_without_its_own_is_reported(master, run, tmp_path):
-    add_measures_sheet(master)
+@pytest.mark.parametrize("own_department", [None, "商工労働課"])
+def test_measure_shared_by_two_departments_without_its_own_is_reported(master, run, tmp_path, own_department):
+    """1-1-1 gets a KPI of a second department: without a 担当課 on its 施策 row nobody is asked for its texts
+    (reported); with one, that department is."""
     wb = load_workbook(master)
     ws = wb["KPI"]
     h, rows = headers(ws), kpi_rows(ws)
     ws.cell(rows["1-1-1-02"], h["担当課"]).value = "商工労働課"   # 1-1-1 now has two departments
+    ms = wb["施策"]
+    ms.cell(measure_sheet_rows(ms)["1-1-1"], headers(ms, 3)["担当課"]).value = own_department
     wb.save(master)
     res = run("split", master, "--out", tmp_path / "out")
-    assert res.exit_code == 1 and "施策 1-1-1：担当課が複数（観光政策課・商工労働課）" in res.output
-    assert "施策" not in load_workbook(tmp_path / "out" / "照会_観光政策課_R4.xlsx").sheetnames
+    tourism, commerce = (sent_measures(tmp_path / "out" / f"照会_{d}_R4.xlsx") for d in ("観光政策課", "商工労働課"))
+    if own_department is None:
+        assert res.exit_code == 1 and "施策 1-1-1：担当課が複数（観光政策課・商工労働課）" in res.output
+        assert "1-1-1" not in tourism + commerce
+    else:
+        assert res.exit_code == 0, res.output
+        assert "1-1-1" in commerce and "1-1-1" not in tourism
+    assert "1-1-2" in tourism   # the department's other measures still go out
 
 
 def test_every_department_answers_and_the_master_reproduces_the_published_tally(master, split, run):

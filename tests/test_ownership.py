@@ -152,47 +152,55 @@ def test_marker_references_are_parsed(ref, expected):
     assert ownership.parse_ref(ref) == expected
 
 
-def test_ribbon_recalc_respects_the_markers_too(monkeypatch, sample_copy):
-    """The live adapter (Excel, through the xlwings stand-in) reads and sets the same markers."""
-    import xlwings
-
-    import fake_xlwings
+def _press(monkeypatch, path, button):
+    """Press a ribbon button as the VBA launcher does, on ``path`` open in the stand-in of Excel's COM
+    (tests/fake_excel.py); returns the open workbook and the alert shown."""
+    import fake_excel
     from addin import ribbon
+    excel = fake_excel.Excel()
+    book = fake_excel.open_in_excel(path, excel)
+    with fake_excel.attached(monkeypatch):
+        assert ribbon.main([button, str(excel.app.Hwnd), book.FullName]) == ribbon.EXIT_OK
+    return book, excel.app.alerts[-1][0]
+
+
+def test_ribbon_recalc_respects_the_markers_too(monkeypatch, sample_copy):
+    """The live adapter (Excel, through xlwings on the COM stand-in) reads and sets the same markers."""
     wb = load_workbook(sample_copy)
     ws = wb[layout.SHEET_KPI]
     clerk = ws.max_column + 1
     _add_clerk_column(ws, clerk, "評価")
     wb.create_sheet(layout.SHEET_SUMMARY)["A1"] = "担当課の集計"
     wb.save(sample_copy)
-    book, rec = fake_xlwings.open_book(sample_copy)
-    before = {k: v for k, v in book.sheet(layout.SHEET_KPI).values().items() if k[1] == clerk}
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_recalc")
-    assert "目標達成 26" in message
+    import fake_excel
+    before = {k: v for k, v in fake_excel.open_in_excel(sample_copy).sheet(layout.SHEET_KPI).values().items()
+              if k[1] == clerk}
+    assert len(before) == 1 + sum(v is not None for v in CLERK_VALUES)   # the clerk's column is really there
+    book, message = _press(monkeypatch, sample_copy, "kpi_recalc")
+    assert "目標達成 26" in message, message
     after = {k: v for k, v in book.sheet(layout.SHEET_KPI).values().items() if k[1] == clerk}
     assert after == before
     assert book.sheet(layout.SHEET_SUMMARY).values() == {(1, 1): "担当課の集計"}
     own = layout.SHEET_SUMMARY + ownership.OWN_SUFFIX
+    assert f"シート「{own}」" in message
     assert any(v == "【KPI達成状況】" for v in book.sheet(own).values().values())
-    names = {n.name: n.refers_to for n in book.names}
-    assert names[ownership.SHEET_MARKERS["summary"]] == "=" + ownership.cell_ref(own, 1, 1)
-    assert all(not n.api.Visible for n in book.names if n.name.startswith("_kpi_sheet"))
+    names = {n.Name: (n.RefersTo, n.Visible) for n in book.names}
+    assert names[ownership.SHEET_MARKERS["summary"]] == ("=" + ownership.cell_ref(own, 1, 1), False)
+    assert all(not visible for name, (_, visible) in names.items() if name.startswith("_kpi_"))
+    # the tool's columns are marked where the tool wrote them, none on the clerk's column
+    marked = ownership.marked_columns({n: ref[1:] for n, (ref, _) in names.items()})
+    assert marked and clerk not in marked.values()
 
 
 def test_ribbon_validate_keeps_a_clerk_sheet_named_like_the_findings_sheet(monkeypatch, sample_copy):
-    import xlwings
-
-    import fake_xlwings
-    from addin import ribbon
     wb = load_workbook(sample_copy)
     wb.create_sheet(layout.SHEET_FINDINGS)["A1"] = "担当課のメモ"
     wb.save(sample_copy)
-    book, rec = fake_xlwings.open_book(sample_copy)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
-    message = ribbon.dispatch("kpi_validate")
+    book, message = _press(monkeypatch, sample_copy, "kpi_validate")
     own = layout.SHEET_FINDINGS + ownership.OWN_SUFFIX
-    assert f"シート「{own}」" in message
+    assert f"シート「{own}」" in message, message
     assert book.sheet(layout.SHEET_FINDINGS).values() == {(1, 1): "担当課のメモ"}
+    assert any(v == "N9" for v in book.sheet(own).values().values())   # the findings went to the tool's sheet
 
 
 def test_cli_recalc_names_the_sheet_it_wrote(run, sample_copy):

@@ -52,6 +52,17 @@ def tricky(path):
     return path
 
 
+def hidden(path):
+    """The Mine sample with a KPI row hidden by hand and two in a collapsed outline group (warned about by both
+    adapters: openpyxl reads the row dimensions, Excel answers SpecialCells(xlCellTypeVisible))."""
+    wb = load_workbook(SAMPLE)
+    ws = wb[layout.SHEET_KPI]
+    ws.row_dimensions[R + 3].hidden = True
+    ws.row_dimensions.group(R + 20, R + 21, hidden=True, outline_level=1)
+    wb.save(path)
+    return path
+
+
 def live_report(path, monkeypatch):
     from addin import ops
     from addin.live import LiveBook, attach
@@ -71,12 +82,16 @@ def file_report(path):
 @pytest.mark.parametrize("make", [
     pytest.param(tricky, id="errors-currency-mixed-formats-empty-strings-dates"),
     pytest.param(lambda p: shutil.copy(SAMPLE, p) and p, id="mine-sample"),
+    pytest.param(hidden, id="hidden-rows"),
     pytest.param(lambda p: shutil.copy(WORKBOOKS / "samples" / "sample_city_r6.xlsx", p) and p, id="sample-city"),
 ])
 def test_both_adapters_evaluate_the_same_workbook_identically(tmp_path, monkeypatch, make):
     path = tmp_path / "book.xlsx"
     make(path)
-    assert live_report(path, monkeypatch) == file_report(path)
+    live = live_report(path, monkeypatch)
+    assert live == file_report(path)
+    hidden_rows = sorted(int(f["cell"][1:]) for f in live["findings"] if f["code"] == "hidden_row")
+    assert hidden_rows == ([R + 3, R + 20, R + 21] if make is hidden else [])
 
 
 def test_the_tricky_cells_are_read_as_what_they_show(tmp_path, monkeypatch):

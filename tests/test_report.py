@@ -316,18 +316,23 @@ def test_narratives_round_trip_the_transcription(document):
 
 
 def test_report_button_writes_word_and_html_beside_the_workbook(tmp_path, monkeypatch):
-    import xlwings
-    import fake_xlwings
+    """［報告書］ as the VBA launcher presses it (``ribbon.main``), on the workbook open in the stand-in of Excel's
+    COM (tests/fake_excel.py): without LibreOffice the Word and HTML files, beside the workbook."""
+    import fake_excel
     from addin import ribbon
     src = tmp_path / "mine_r4.xlsx"
     shutil.copy(SAMPLE, src)
-    book, rec = fake_xlwings.open_book(src)
-    monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+    excel = fake_excel.Excel()
+    book = fake_excel.open_in_excel(src, excel)
     monkeypatch.setattr("addin.export.pdf.find_soffice", lambda: None)
-    message = ribbon.dispatch("kpi_report")
+    with fake_excel.attached(monkeypatch):
+        assert ribbon.main(["kpi_report", str(excel.app.Hwnd), book.FullName]) == ribbon.EXIT_OK
+    message = excel.app.alerts[-1][0]
     assert "評価報告書を" in message, message
     out = tmp_path / "mine_r4_報告書"
     assert sorted(p.name for p in out.iterdir()) == ["美祢市_評価報告書_R4.docx", "美祢市_評価報告書_R4.html"]
+    html = (out / "美祢市_評価報告書_R4.html").read_text(encoding="utf-8")
+    assert "DMOを核とする観光地域づくりの推進" in html and "認定DMOを取得しています" in html  # the 施策 sheet's texts
 
 
 # --- years side by side (a workbook with actuals R2–R6)

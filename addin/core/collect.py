@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from . import layout
+from . import narrative as N
 from .findings import ERROR, WARNING, Finding
 from .model import Kpi, Settings, a1
 from .render import SheetPlan, row_height
@@ -35,9 +36,9 @@ SHEET_INSTRUCTIONS = "記入方法"
 SHEET_IDENTITY = "_kpi_identity"            # very hidden in each department file
 SHEET_COLLECTION = "回収状況"
 COLLECTION_MARKER = "_kpi_sheet_collection"  # hidden defined name → '回収状況'!$A$1: the tool owns that sheet
-SHEET_MEASURES = "施策"                      # the narrative sheet (one row per 具体的施策), when the master has one
-MEASURE_TEXTS = ("現状・取組内容", "評価", "課題", "方向性")   # the texts the departments write every year
-MEASURE_CODE_HEADERS = ("番号", "施策番号")
+# the 施策 sheet (core.narrative, one row per 戦略方針 and 具体的施策) goes out when the master has one: the
+# departments write its yearly texts
+MEASURE_TEXTS = tuple(N.HEADERS[k] for k in N.YEARLY_TEXTS)   # 現状・取組内容・評価・課題・方向性
 INPUT_FILL = "FFF2CC"
 DEPARTMENT_FILE_HEADER_ROW = layout.HEADER_ROW
 
@@ -150,50 +151,53 @@ def kpi_table(geometry: dict, eval_year: int) -> Table:
 
 
 def measures_table(block) -> Table | None:
-    """The 施策 sheet as sent, when the master has one whose header names 番号 and a yearly text."""
-    for r, row in enumerate(block[:20], start=1):
-        heads = {layout.normalise_header(v): c for c, v in enumerate(row, start=1) if _text(v)}
-        texts = [heads[layout.normalise_header(h)] for h in MEASURE_TEXTS if layout.normalise_header(h) in heads]
-        if texts and any(layout.normalise_header(h) in heads for h in MEASURE_CODE_HEADERS):
-            return Table(SHEET_MEASURES, r, sorted(heads.values()), [], sorted(texts))
-    return None
+    """The 施策 sheet as sent, when the master has one with a yearly text column: its header found as the report
+    finds it (core.narrative), every headed column sent, the yearly texts as the inputs."""
+    header_row, cols = N.header_map(block)
+    texts = sorted(cols[k] for k in N.YEARLY_TEXTS if k in cols)
+    if not header_row or not texts:
+        return None
+    sent = [c for c, v in enumerate(block[header_row - 1], start=1) if _text(v)]
+    return Table(N.SHEET_MEASURES, header_row, sent, [], texts)
 
 
-def _col_of(row: list, names) -> int | None:
-    for c, v in enumerate(row, start=1):
-        if layout.normalise_header(v) in {layout.normalise_header(n) for n in names}:
-            return c
-    return None
+def measure_key(code: str) -> str:
+    """The row key of a 具体的施策 of the 施策 sheet (beside the KPI番号 of the KPI sheet)."""
+    return f"施策:{code}"
+
+
+def measure_items(block) -> list[N.Item]:
+    """The 具体的施策 rows of the 施策 sheet, read by the report's rule (core.narrative: 区分, or a 番号 like
+    1-1-1; a repeated 番号 is read once).  Rows it cannot place are reported by kpi validate, not here."""
+    narratives, _ = N.read_narratives(block)
+    return [item for item in narratives.items.values() if item.level == N.LEVEL_MEASURE]
 
 
 def measure_rows(block, table: Table, kpis: list[Kpi], findings: list[Finding]) -> list[RowOut]:
     """The 具体的施策 rows of the 施策 sheet with the department answering them: the row's own 担当課, else the
-    one department of its KPIs.  A measure shared by several departments without its own 担当課 is reported."""
-    header = block[table.header_row - 1]
-    code_c = _col_of(header, MEASURE_CODE_HEADERS)
-    dept_c = _col_of(header, ("担当課",))
-    name_c = _col_of(header, ("名称", "施策名"))
-    level_c = _col_of(header, ("区分",))
+    one department of its KPIs.  Measures with neither (no KPI with a 担当課, or KPIs of several departments)
+    are reported together, once."""
     by_measure: dict[str, list[str]] = {}
     for k in kpis:
         if k.measure_code and k.department and k.department not in by_measure.setdefault(k.measure_code, []):
             by_measure[k.measure_code].append(k.department)
-    out = []
-    for r in range(table.header_row + 1, len(block) + 1):
-        code = unicodedata.normalize("NFKC", _text(_cell(block, r, code_c)))
-        level = layout.normalise_header(_cell(block, r, level_c)) if level_c else ""
-        if not code or (level and level != "具体的施策") or (not level and code.count("-") < 2):
-            continue
-        dept = _text(_cell(block, r, dept_c)) if dept_c else ""
+    out, unassigned = [], []
+    for item in measure_items(block):
+        dept = item.department
         if not dept:
-            candidates = by_measure.get(code, [])
+            candidates = by_measure.get(item.code, [])
             if len(candidates) != 1:
-                findings.append(Finding("collect_no_department", SHEET_MEASURES, a1(r, dept_c or code_c), row=r,
-                                        params={"count": 1, "rows": f"施策 {code}" + (
-                                            f"：担当課が複数（{'・'.join(candidates)}）" if candidates else "")}))
+                unassigned.append((item, candidates))
                 continue
             dept = candidates[0]
-        out.append(RowOut(f"施策:{code}", _text(_cell(block, r, name_c)) if name_c else code, dept, r))
+        out.append(RowOut(measure_key(item.code), item.name or item.code, dept, item.row))
+    if unassigned:
+        first = unassigned[0][0]
+        rows = "、".join(f"施策 {item.code}：" + (f"担当課が複数（{'・'.join(c)}）" if c else "KPIの担当課も空欄")
+                        for item, c in unassigned[:10]) + ("ほか" if len(unassigned) > 10 else "")
+        findings.append(Finding("collect_measure_no_department", N.SHEET_MEASURES,
+                                first.cells.get("department") or first.cells.get("code", ""), row=first.row,
+                                params={"count": len(unassigned), "rows": rows}))
     return out
 
 
@@ -620,5 +624,5 @@ def departments_of(rows: list[RowOut]) -> dict[str, int]:
     """Department → number of KPI rows sent to it (in order of first appearance)."""
     out: dict[str, int] = {}
     for r in rows:
-        out[r.department] = out.get(r.department, 0) + (0 if r.key.startswith("施策:") else 1)
+        out[r.department] = out.get(r.department, 0) + (0 if r.key.startswith(measure_key("")) else 1)
     return out

@@ -180,6 +180,9 @@ _TYPES = [
     FindingType("collect_no_department", WARNING, "担当課がない",
                 "担当課が空欄のKPIが{count}件あり、どの照会ファイルにも入れていません（{rows}）。担当課を入力して"
                 "もう一度作成してください。"),
+    FindingType("collect_measure_no_department", WARNING, "施策の担当課が決まらない",
+                "シート「施策」の具体的施策{count}件は担当課が決まらないため、どの照会ファイルにも入れていません（{rows}）。"
+                "シート「施策」の「担当課」の列に担当課を入力してもう一度作成してください。"),
     FindingType("collect_not_a_reply", ERROR, "照会ファイルではない",
                 "このファイルには照会の情報（非表示シート）がありません。kpi split で作成した照会ファイルに"
                 "入力して返してもらってください。"),

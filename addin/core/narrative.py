@@ -80,16 +80,21 @@ def _code(v) -> str:
     return unicodedata.normalize("NFKC", str(v)).strip().replace("ー", "-").replace("−", "-") if v is not None else ""
 
 
-def _header_map(block: list[list]) -> tuple[int, dict[str, int]]:
-    """The header row (the first row naming 番号 and a text column) and key → column (1-based)."""
-    lookup = {}
-    for key, header, _, aliases in COLUMNS:
-        for h in (header,) + aliases:
-            lookup[_norm(h)] = key
+_KEYS = {_norm(h): key for key, header, _, aliases in COLUMNS for h in (header,) + aliases}
+
+
+def column_key(header) -> str | None:
+    """The key of a 施策 column from its header text (aliases included), None for a column of the clerk's."""
+    return _KEYS.get(_norm(header)) if isinstance(header, str) else None
+
+
+def header_map(block: list[list]) -> tuple[int, dict[str, int]]:
+    """The header row (the first row naming 番号 and a text column) and key → column (1-based); (0, {}) when
+    there is none.  The report and the 照会 (kpi split / merge) find the columns by this one rule."""
     for r, row in enumerate(block[:20], start=1):
         found = {}
         for c, v in enumerate(row, start=1):
-            key = lookup.get(_norm(v)) if isinstance(v, str) else None
+            key = column_key(v)
             if key and key not in found:
                 found[key] = c
         if "code" in found and ("description" in found or "current" in found):
@@ -101,7 +106,7 @@ def read_narratives(block: list[list], sheet: str = SHEET_MEASURES) -> tuple[Nar
     """Read the 施策 sheet; findings for rows that cannot be placed (unknown 区分, missing or duplicate 番号)."""
     out = Narratives(present=True)
     findings: list[Finding] = []
-    header_row, cols = _header_map(block)
+    header_row, cols = header_map(block)
     if not header_row:
         findings.append(Finding("narrative_no_header", sheet, "A1", params={
             "sheet": sheet, "headers": "・".join(HEADERS[k] for k in ("level", "code", "name", "description"))}))

@@ -225,8 +225,12 @@ class LiveBook:
         every = set(range(first, first + count))
         try:
             visible = used.Columns(1).SpecialCells(XL_CELL_TYPE_VISIBLE)
-        except Exception:  # Excel raises "no cells were found" when every row is hidden
-            return every
+        except Exception:
+            # Excel raises "No cells were found." when every row is hidden; any other failure is not a sheet
+            # of hidden rows (taking it for one would warn about every KPI), so it is raised
+            if used.EntireRow.Hidden is True:
+                return every
+            raise
         areas = visible.Areas
         shown: set[int] = set()
         for i in range(1, areas.Count + 1):
