@@ -29,6 +29,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 
 from ..core.model import a1
 from ..errors import WorkbookError
+from ..core.cells import is_percent_format
 from .files import HIGHLIGHT_MARK, _NoCachedValue
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -303,7 +304,7 @@ class Styles:
             except ValueError:
                 fid = 0
             code = self.format_code(fid)
-            if fid in (9, 10) or (code and _shows_percent(code)):
+            if fid in (9, 10) or (code and is_percent_format(code)):
                 percent.add(i)
             if code and is_date_format(code):
                 dates.add(i)
@@ -373,13 +374,6 @@ class Styles:
                 edits.append((el.start, el.start + len(tag), new_tag))
                 edits.append((el.inner[1], el.inner[1], "".join(items)))
         return _encode(_splice(text, edits), self.encoding)
-
-
-def _shows_percent(code: str) -> bool:
-    """A number format that shows the value as a percentage: % outside quotes and not escaped."""
-    code = re.sub(r'"[^"]*"', "", code)
-    code = re.sub(r"\\.", "", code)
-    return "%" in code
 
 
 def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
