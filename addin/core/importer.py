@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from . import layout
 from .model import col_letter
+from .table import _text
 from .values import NUMBER, era_label, fiscal_year, parse_entry
 
 SCAN_ROWS = 60
@@ -283,12 +284,6 @@ def section_heading(text: str) -> tuple[str, str, str] | None:
 
 # --------------------------------------------------------------------------------------------------- the import
 
-def _text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
 
 
 def _row(block, r):

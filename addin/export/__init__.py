@@ -50,16 +50,23 @@ FORMATS: dict[str, Format] = {
 DEFAULT_FORMATS = ("xlsx", "pdf", "html", "csv")
 
 
-def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``"xlsx,pdf"`` or a list → known format names, in the order given; KpiError for an unknown one."""
+def format_list(text: str | Iterable[str] | None, known, default: tuple[str, ...]) -> list[str]:
+    """``"xlsx,pdf"`` or a list → format names among ``known``, in the order given, without repeats; ``default``
+    when none is given; KpiError naming what is not known."""
     if text is None:
-        return DEFAULT_FORMATS
+        return list(default)
     items = [x.strip().lower().lstrip(".") for x in (text.split(",") if isinstance(text, str) else text)]
     items = [x for x in items if x]
-    unknown = [x for x in items if x not in FORMATS]
+    unknown = [x for x in items if x not in known]
     if unknown or not items:
         raise KpiError(f"出力形式「{'、'.join(unknown) or '（空）'}」には対応していません。"
-                       f"次から選んでください: {', '.join(DEFAULT_FORMATS)}")
+                       f"次から選んでください: {', '.join(default)}")
+    return list(dict.fromkeys(items))
+
+
+def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The public report's formats; the open-data CSV always comes with its data dictionary."""
+    items = format_list(text, FORMATS, DEFAULT_FORMATS)
     if "csv" in items:
         items.append("dictionary")
     return tuple(dict.fromkeys(items))

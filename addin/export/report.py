@@ -21,15 +21,8 @@ LABELS = {"docx": "Word文書", "pdf": "PDF", "html": "ウェブページ（HTML
 
 
 def parse_report_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
-    if text is None:
-        return REPORT_FORMATS
-    items = [x.strip().lower().lstrip(".") for x in (text.split(",") if isinstance(text, str) else text)]
-    items = [x for x in items if x]
-    unknown = [x for x in items if x not in REPORT_FORMATS]
-    if unknown or not items:
-        raise KpiError(f"出力形式「{'、'.join(unknown) or '（空）'}」には対応していません。"
-                       f"次から選んでください: {', '.join(REPORT_FORMATS)}")
-    return tuple(dict.fromkeys(items))
+    from . import format_list
+    return tuple(format_list(text, REPORT_FORMATS, REPORT_FORMATS))
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
