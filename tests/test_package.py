@@ -200,3 +200,18 @@ def test_styles_are_appended_once_and_reused_on_the_next_run(run, tmp_path):
     with zipfile.ZipFile(SAMPLE) as z:
         original = z.read("xl/styles.xml")
     assert len(first) > len(original)
+
+
+def test_the_error_highlight_stops_the_warning_one(run, tmp_path):
+    """The tool's two rules in the patched KPI sheet: the エラー rule has stopIfTrue, the 警告 rule has not (a cell
+    listed under both shows as an error)."""
+    import re
+    path = tmp_path / "mine.xlsx"
+    shutil.copy(SAMPLE, path)
+    assert run("recalc", path).exit_code == 0
+    book = PackageBook(path.read_bytes())
+    xml = book._read(book._sheet(layout.SHEET_KPI).part).decode("utf-8")
+    ours = [r for r in re.findall(r"<cfRule\b[^>]*>.*?</cfRule>", xml, re.S) if "kpi-addin-check" in r]
+    assert len(ours) == 2
+    error = next(r for r in ours if "LEFT(" in r)
+    assert 'stopIfTrue="1"' in error and all('stopIfTrue' not in r for r in ours if r is not error)

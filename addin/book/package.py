@@ -27,6 +27,7 @@ from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
+from ..core.findings import ERROR
 from ..core.model import a1
 from ..errors import WorkbookError
 from ..core.cells import is_percent_format
@@ -866,7 +867,7 @@ class PackageBook:
                 f'<dxf><font><color rgb="00{fg}"/></font><fill><patternFill patternType="solid">'
                 f'<fgColor rgb="00{bg}"/><bgColor rgb="00{bg}"/></patternFill></fill></dxf>'))
             prio += 1
-            stop = ' stopIfTrue="1"' if severity == "エラー" else ""
+            stop = ' stopIfTrue="1"' if severity == ERROR else ""
             by_range.setdefault(sqref, []).append(
                 f'<{p}cfRule type="expression" dxfId="{dxf}" priority="{prio}"{stop}>'
                 f'<{p}formula>{_esc(f"AND({HIGHLIGHT_MARK},{formula})")}</{p}formula></{p}cfRule>')
