@@ -243,6 +243,12 @@ def _write(book: Book, loaded: Loaded, op: Operation) -> dict:
     sheet of the same name (see owned_sheet); returns and stores in ``loaded.written`` what was written."""
     if not (op.columns or op.sheets):
         return {}
+    if layout.SHEET_KPI not in book.sheet_names():
+        # not a KPI workbook of the template: writing an empty summary into the clerk's own file helps nobody
+        from .errors import KpiError
+        raise KpiError(f"このブックにはシート「{layout.SHEET_KPI}」がないため、何も書き込んでいません。"
+                       "自治体独自の様式の表は、まず kpi import でテンプレート形式のブックに取り込んでください"
+                       "（元のファイルは読むだけで変更しません）。")
     ev = loaded.evaluation
     names: dict[str, str] = {}
     for kind, default in (("summary", layout.SHEET_SUMMARY), ("findings", layout.SHEET_FINDINGS)):

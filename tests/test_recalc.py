@@ -1,6 +1,7 @@
 """`kpi recalc` on a copy of the sample: owned cells written, every clerk's cell untouched, idempotent, safe."""
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -150,3 +151,16 @@ def test_entries_with_errors_exit_1_and_the_rest_is_computed(run, sample_copy):
     assert kpis[0]["progress"] is None and kpis[0]["status"] == "評価対象外"
     assert sum(1 for k in kpis if k["status"] not in (None, "評価対象外")) == 77
     assert rep.json()["tallies"]["total"]["評価対象外"] == 1 and sum(rep.json()["tallies"]["total"].values()) == 78
+
+
+def test_recalc_on_a_sheet_in_a_citys_own_layout_writes_nothing_and_points_to_import(run, tmp_path):
+    """A clerk runs recalc on the city's own table (no KPI sheet): no empty summary is written into it; exit 2 with
+    the way forward (kpi import), the file byte-identical and no backup or lock left."""
+    src = Path(__file__).resolve().parents[1] / "workbooks" / "samples" / "import" / "mine_layout.xlsx"
+    path = tmp_path / "own.xlsx"
+    shutil.copy(src, path)
+    before = path.read_bytes()
+    r = run("recalc", path)
+    assert r.exit_code == 2 and "kpi import" in r.stderr and "Traceback" not in r.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["own.xlsx"]

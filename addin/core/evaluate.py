@@ -384,7 +384,8 @@ def _actual_findings(res: Result, act: Actual, years, eval_year, decided: bool, 
     column's when the evaluation year's column is still empty), future, missing, or a missing marker."""
     if act.entry is None:
         if not decided:
-            F("missing_actual", f"actual_{years[-1]}" if years else "name", year=_year_text(eval_year))
+            F("missing_actual", f"actual_{years[-1]}" if years else "name",
+              year=_year_text(eval_year) or "未設定：設定シートの評価年度を入力してください")
         return
     key = f"actual_{act.column_year}"
     if eval_year and act.year < eval_year:
