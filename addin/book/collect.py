@@ -74,10 +74,7 @@ def _instructions(ws, df: C.DepartmentFile):
         if h:
             ws.row_dimensions[r].height = h
     ws.sheet_view.showGridLines = False
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    S.print_on_a4(ws)
     _protect(ws)
 
 
@@ -123,12 +120,7 @@ def _table_sheet(ws, t: dict, df: C.DepartmentFile):
     ws.row_dimensions[hr].height = 30
     if t["rows"]:
         ws.freeze_panes = ws.cell(hr + 1, t.get("freeze_col", 1))
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{hr}:{hr}"
+    S.print_on_a4(ws, landscape=True, title_row=hr)
     _protect(ws)
 
 

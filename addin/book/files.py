@@ -170,11 +170,7 @@ def render_plan(wb, plan: SheetPlan, after: str | None = None):
         ws.freeze_panes = ws.cell(*plan.freeze)
     if plan.print_columns:
         ws.print_area = f"A1:{get_column_letter(plan.print_columns)}{max(len(plan.rows), 1)}"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if plan.landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    S.print_on_a4(ws, landscape=plan.landscape)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6

@@ -35,3 +35,16 @@ def apply_style(cell, style: dict):
         cell.border = BORDER
     cell.alignment = Alignment(horizontal=style.get("align"), vertical="center",
                                wrap_text=style.get("wrap", False), indent=style.get("indent", 0))
+
+
+def print_on_a4(ws, landscape: bool | None = None, title_row: int | None = None, pages_tall: int = 0) -> None:
+    """Every sheet the tool makes prints on A4, fitted to the page width (``pages_tall`` 0: as many pages down as
+    needed), with ``title_row`` repeated on each page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if landscape is not None:
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = pages_tall
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"

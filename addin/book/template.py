@@ -121,12 +121,7 @@ def measures_sheet(ws, items: list[dict]):
     ws.protection.sheet = True
     for opt in ("formatCells", "formatColumns", "formatRows", "insertRows", "deleteRows", "sort", "autoFilter"):
         setattr(ws.protection, opt, False)   # False = allowed
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{hr}:{hr}"
+    S.print_on_a4(ws, landscape=True, title_row=hr)
     return ws
 
 
@@ -237,12 +232,7 @@ def _kpi_sheet(ws, columns, rows, data_rows, settings):
     ws.protection.sheet = True
     for opt in PROTECTION_ALLOWED:
         setattr(ws.protection, opt, False)   # False = allowed
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{hr}:{hr}"
+    S.print_on_a4(ws, landscape=True, title_row=hr)
 
 
 def _typed(v: str):

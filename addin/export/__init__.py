@@ -64,6 +64,18 @@ def format_list(text: str | Iterable[str] | None, known, default: tuple[str, ...
     return list(dict.fromkeys(items))
 
 
+def output_folder(out_dir) -> Path:
+    """The folder the public files go to, created when missing; KpiError when it is a file or cannot be made."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise KpiError(f"出力先「{out}」はフォルダーではなくファイルです。別のフォルダー名を指定してください。")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise KpiError(f"出力先のフォルダー「{out}」を作成できません（{e.strerror or type(e).__name__}）。") from e
+    return out
+
+
 def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
     """The public report's formats; the open-data CSV always comes with its data dictionary."""
     items = format_list(text, FORMATS, DEFAULT_FORMATS)
@@ -97,13 +109,7 @@ def export_all(source, out_dir, formats=DEFAULT_FORMATS, *, scheme: str | None =
         ev = evaluate_file(src, scheme)
     for n in names:
         FORMATS[n].check()
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise KpiError(f"出力先「{out}」はフォルダーではなくファイルです。別のフォルダー名を指定してください。")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise KpiError(f"出力先のフォルダー「{out}」を作成できません（{e.strerror or type(e).__name__}）。") from e
+    out = output_folder(out_dir)
     base = basename or default_basename(ev, src)
     written: dict[str, Path] = {}
     tmp = Path(tempfile.mkdtemp(prefix=".kpi-export-", dir=out))

@@ -50,13 +50,8 @@ def write_report(chapter: Chapter, out_dir, formats=REPORT_FORMATS, basename: st
         D.check()
     if "pdf" in names:
         check_pdf()
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise KpiError(f"出力先「{out}」はフォルダーではなくファイルです。別のフォルダー名を指定してください。")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise KpiError(f"出力先のフォルダー「{out}」を作成できません（{e.strerror or type(e).__name__}）。") from e
+    from . import output_folder
+    out = output_folder(out_dir)
     base = basename or report_basename(chapter)
     tmp = Path(tempfile.mkdtemp(prefix=".kpi-report-", dir=out))
     written: dict[str, Path] = {}

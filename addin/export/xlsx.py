@@ -19,6 +19,7 @@ from openpyxl.packaging.core import DocumentProperties
 from openpyxl.utils import get_column_letter
 
 from ..book.files import render_plan
+from ..book.styles import print_on_a4
 from ..core.evaluate import Evaluation
 from ..core.render import SheetPlan, row_height, summary_plan
 from .public import PublicReport, public_report, sheet_title
@@ -222,11 +223,7 @@ def _chart_sheet(wb, rep: PublicReport):
         ws.add_chart(chart, f"A{last + 3}")
 
     ws.sheet_view.showGridLines = False
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1       # table and chart on one page
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_on_a4(ws, landscape=True, pages_tall=1)   # table and chart on one page
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
